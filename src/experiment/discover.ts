@@ -68,6 +68,7 @@ export function modelPathOf(script: string): string | null {
   const m = /^[ \t]*(?:export[ \t]+)?MODEL_PATH=(?:"((?:[^"\\\n]|\\.)*)"|'([^'\n]*)'|([^\s#;]*))/m.exec(script);
   if (!m) return null;
   // Inside double quotes bash keeps a backslash except before $ ` " \ (and newline).
-  const value = m[1] !== undefined ? m[1].replace(/\\([$`"\\])/g, '$1') : (m[2] ?? m[3] ?? '');
-  return value.trim() === '' ? null : value.trim();
+  const value = (m[1] !== undefined ? m[1].replace(/\\([$`"\\])/g, '$1') : (m[2] ?? m[3] ?? '')).trim();
+  // A copy, not a slice: V8 would keep the whole script alive for it (10,000 scripts at 10,000 evals).
+  return value === '' ? null : Buffer.from(value).toString();
 }

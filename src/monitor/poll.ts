@@ -51,8 +51,9 @@ export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> 
   // SLURM errors propagate: the caller logs the failed poll and nothing here was changed.
   let commands = 1;
   const queue = new Map((await m.slurm.queue(m.user)).map((e) => [e.jobId, e]));
-  const jobs = tracked.filter(([, ev]) => ev.job_id).map(([key, ev]) => trackedJob(m, key, ev));
-  const askIds = memory.accountingDisabled ? [] : needsAccounting(jobs, queue);
+  // SUBMITTING without an id is left to the submitter, which reconciles it.
+  const jobs = tracked.flatMap(([key, ev]) => (ev.job_id ? [{ key, ev, job: trackedJob(m, key, ev) }] : []));
+  const askIds = memory.accountingDisabled ? [] : needsAccounting(jobs.map((j) => j.job), queue);
   let accounting: Map<string, AccountingEntry> | null = null;
   if (askIds.length > 0) {
     commands++;
@@ -68,10 +69,8 @@ export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> 
   const snapshot: Snapshot = { queue, accounting };
 
   const patches: Patch[] = [];
-  for (const [key, ev] of tracked) {
-    if (!ev.job_id) continue; // SUBMITTING without an id: reconciled by the submitter
-    const verdict = judge(trackedJob(m, key, ev), snapshot);
-    const patch = await patchFor(m, key, ev, verdict, now, memory.accountingDisabled);
+  for (const { key, ev, job } of jobs) {
+    const patch = await patchFor(m, key, ev, judge(job, snapshot), now, memory.accountingDisabled);
     if (patch) patches.push(patch);
   }
   await applyPatches(m, patches, now);

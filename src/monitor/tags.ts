@@ -9,14 +9,16 @@ export function experimentIdOf(realExperimentDir: string): string {
   return hash(realExperimentDir, 10);
 }
 
-const comments = new Map<string, string>();
+// Cached (experiment id → eval key → comment): every poll asks for every tracked job's.
+const comments = new Map<string, Map<string, string>>();
 
 /** Hashed, so a run or task name with shell metacharacters never reaches SLURM's comment field. */
 export function evalComment(experimentId: string, key: string): string {
-  const id = `${experimentId}:${key}`;
-  let comment = comments.get(id);
-  if (comment === undefined) comments.set(id, (comment = `run-inspect:${experimentId}:${hash(key, 12)}`));
-  return comment; // cached: every poll asks for every tracked job's
+  let ofExperiment = comments.get(experimentId);
+  if (ofExperiment === undefined) comments.set(experimentId, (ofExperiment = new Map()));
+  let comment = ofExperiment.get(key);
+  if (comment === undefined) ofExperiment.set(key, (comment = `run-inspect:${experimentId}:${hash(key, 12)}`));
+  return comment;
 }
 
 export function monitorComment(experimentId: string): string {

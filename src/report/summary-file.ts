@@ -4,7 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import type { State } from '../state/schema.js';
+import type { EvalState, State } from '../state/schema.js';
 import { updateEvaluationsTable, type EvalRowOut } from './summary-table.js';
 
 export const SUMMARY_FILE = 'experiment_summary.md';
@@ -13,45 +13,53 @@ export function summaryPath(experimentDir: string): string {
   return join(experimentDir, SUMMARY_FILE);
 }
 
-export function tableRows(state: State): EvalRowOut[] {
-  return Object.values(state.evaluations).map((ev) => ({
+function tableRow(ev: EvalState): EvalRowOut {
+  const samples = ev.status === 'RUNNING' && ev.notes.endsWith(' samples'); // live progress goes in Status
+  return {
     run: ev.run,
     task: ev.task,
     epoch: ev.epoch === null ? '-' : String(ev.epoch),
-    status: ev.status === 'RUNNING' && ev.notes.endsWith(' samples') ? `RUNNING ${ev.notes}` : ev.status,
+    status: samples ? `RUNNING ${ev.notes}` : ev.status,
     jobId: ev.job_id ?? '-',
     completed: ev.completed ?? '-',
-    notes: ev.status === 'RUNNING' && ev.notes.endsWith(' samples') ? '' : ev.notes,
-  }));
+    notes: samples ? '' : ev.notes,
+  };
 }
 
 /** Returns true when the file was rewritten. */
 export async function syncSummaryTable(experimentDir: string, state: State): Promise<boolean> {
-  const file = summaryPath(experimentDir);
+  return writeRows(summaryPath(experimentDir), Object.values(state.evaluations));
+}
+
+async function writeRows(file: string, evals: EvalState[]): Promise<boolean> {
   const text = await readFile(file, 'utf8');
-  const next = updateEvaluationsTable(text, tableRows(state), file);
+  const next = updateEvaluationsTable(text, evals.map(tableRow), file);
   if (next === text) return false;
   await writeFileAtomic(file, next);
   return true;
 }
 
 /**
- * syncSummaryTable for the poll loop: skips reading and parsing the summary when neither our rows
- * nor the file changed since the last sync (at 10,000 evals the parse is the expensive part).
+ * syncSummaryTable for the poll loop. When the file is as we left it, only the rows of evals that
+ * changed since (by object identity: evals are replaced, never edited) are written, and nothing is
+ * read or parsed when none did. When someone else wrote the file, every row is checked again.
  */
 export class SummaryTableSync {
-  private last: { rows: string; stamp: string } | null = null;
+  private last: { stamp: string; evals: Map<string, EvalState> } | null = null;
 
   constructor(private readonly experimentDir: string) {}
 
   async sync(state: State): Promise<void> {
-    const rows = JSON.stringify(tableRows(state));
-    if (this.last?.rows === rows && this.last.stamp === (await stampOf(summaryPath(this.experimentDir)))) return;
-    await syncSummaryTable(this.experimentDir, state);
-    this.last = { rows, stamp: await stampOf(summaryPath(this.experimentDir)) };
+    const file = summaryPath(this.experimentDir);
+    const last = this.last?.stamp === (await stampOf(file)) ? this.last.evals : null;
+    const evals = Object.entries(state.evaluations);
+    const changed = last ? evals.filter(([key, ev]) => last.get(key) !== ev) : evals;
+    if (changed.length === 0) return;
+    this.last = null; // until the write is done
+    await writeRows(file, changed.map(([, ev]) => ev));
+    this.last = { stamp: await stampOf(file), evals: new Map(evals) };
   }
 }
-
 async function stampOf(file: string): Promise<string> {
   const s = await stat(file);
   return `${s.size}:${s.mtimeMs}:${s.ino}`;

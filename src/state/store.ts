@@ -6,6 +6,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { UserError } from '../errors.js';
 import { withFileLock } from './lock.js';
 import { STATE_VERSION, stateSchema, type EvalState, type State } from './schema.js';
+import { StateSerializer } from './serialize.js';
 
 export const STATE_FILE = 'eval_jobs.json';
 
@@ -16,13 +17,13 @@ export function statePath(experimentDir: string): string {
 /** The state, or null when the file does not exist. A file that exists but is not valid is an error. */
 export async function readState(experimentDir: string): Promise<State | null> {
   const file = statePath(experimentDir);
-  const text = await readText(file);
-  return text === null ? null : parseState(text, file);
+  const bytes = await readBytes(file);
+  return bytes === null ? null : parseState(bytes.toString('utf8'), file);
 }
 
-async function readText(file: string): Promise<string | null> {
+async function readBytes(file: string): Promise<Buffer | null> {
   try {
-    return await readFile(file, 'utf8');
+    return await readFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new UserError(`${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
@@ -48,36 +49,11 @@ export function parseState(text: string, file: string): State {
   return parsed.data;
 }
 
-// Each evaluation's JSON line, kept while its object lives. The objects are frozen once serialized,
-// so a change must go through setEval (a new object, a new line): an in-place edit would throw
-// instead of leaving a stale line. At 10,000 evals only the few that changed are stringified.
-const evalLines = new WeakMap<EvalState, string>();
-
-function evalLine(ev: EvalState): string {
-  let line = evalLines.get(ev);
-  if (line === undefined) {
-    line = JSON.stringify(ev);
-    evalLines.set(ev, line);
-    Object.freeze(ev.attempts);
-    Object.freeze(ev.scores);
-    Object.freeze(ev);
-  }
-  return line;
-}
-
-/** Replace one evaluation with a changed copy (evaluations are never edited in place). */
+/** Replace one evaluation with a changed copy (evaluations are never edited in place: see StateSerializer). */
 export function setEval(state: State, key: string, fields: Partial<EvalState>): EvalState {
   const next = { ...state.evaluations[key]!, ...fields };
   state.evaluations[key] = next;
   return next;
-}
-
-/** Indented at the top, one line per evaluation: readable and greppable by hand. */
-export function serializeState(state: State): string {
-  const { evaluations, ...rest } = state;
-  const head = JSON.stringify(rest, null, 2).replace(/\n}$/, '');
-  const evals = Object.entries(evaluations).map(([key, ev]) => `    ${JSON.stringify(key)}: ${evalLine(ev)}`);
-  return `${head},\n  "evaluations": {${evals.length ? `\n${evals.join(',\n')}\n  ` : ''}}\n}\n`;
 }
 
 /**
@@ -87,7 +63,9 @@ export function serializeState(state: State): string {
  * Nothing is written when a change leaves the text as it was.
  */
 export class StateStore {
-  private cache: { stamp: string; text: string; state: State } | null = null;
+  /** The state we last read or wrote, and the file's stamp then. */
+  private cache: { stamp: string; state: State } | null = null;
+  private readonly serializer = new StateSerializer();
 
   constructor(readonly experimentDir: string) {}
 
@@ -113,13 +91,14 @@ export class StateStore {
       const stamp = await fileStamp(this.file);
       const cached = this.cache && this.cache.stamp === stamp ? this.cache : null;
       this.cache = null; // dropped until the write below succeeds: `change` may mutate it in place
-      const currentText = cached ? cached.text : await readText(this.file);
-      const current = cached ? cached.state : currentText === null ? null : parseState(currentText, this.file);
+      const onDisk = cached ? null : await readBytes(this.file);
+      const current = cached ? cached.state : onDisk === null ? null : parseState(onDisk.toString('utf8'), this.file);
       const next = change(current);
       if (next === null) return null;
-      const text = serializeState(next);
-      if (text !== currentText) await writeFileAtomic(this.file, text);
-      this.cache = { stamp: (await fileStamp(this.file)) ?? '', text, state: next };
+      // The serializer's previous bytes are the file's when our cache was still good.
+      const { bytes, changed } = this.serializer.serialize(next);
+      if (cached ? changed : !onDisk?.equals(bytes)) await writeFileAtomic(this.file, bytes);
+      this.cache = { stamp: (await fileStamp(this.file)) ?? '', state: next };
       return next;
     });
   }

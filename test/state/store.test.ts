@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STATE_VERSION, type State } from '../../src/state/schema.js';
-import { parseState, serializeState, StateStore } from '../../src/state/store.js';
+import { serializeState, StateSerializer } from '../../src/state/serialize.js';
+import { parseState, setEval, StateStore } from '../../src/state/store.js';
 
 const base = (): State => parseState(JSON.stringify({ version: STATE_VERSION, experiment: 'x', experiment_id: 'id', monitoring_started: '2026-11-29 10:00:00', evaluations: {} }), 'f');
 
@@ -31,6 +32,22 @@ describe('eval_jobs.json', () => {
     expect(JSON.parse(readFileSync(join(dir, 'eval_jobs.json'), 'utf8'))).toMatchObject({ experiment: 'changed by retry', last_poll: 'now' });
   });
 
+  it("writes nothing when a change leaves the file as it was, ours or someone else's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ri-store-'));
+    const file = join(dir, 'eval_jobs.json');
+    const store = new StateStore(dir);
+    await store.update(() => base());
+    const ino = statSync(file).ino;
+    await store.update((s) => s!);
+    expect(statSync(file).ino).toBe(ino);
+    await new StateStore(dir).update((s) => ({ ...s!, last_poll: 'x' }));
+    const theirs = statSync(file).ino;
+    await store.update((s) => s!);
+    expect(statSync(file).ino).toBe(theirs);
+    await store.update((s) => ({ ...s!, last_poll: 'y' }));
+    expect(statSync(file).ino).not.toBe(theirs);
+  });
+
   it('a file edited by hand into something invalid is an error, never replaced', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ri-store-'));
     const store = new StateStore(dir);
@@ -38,5 +55,34 @@ describe('eval_jobs.json', () => {
     writeFileSync(join(dir, 'eval_jobs.json'), '{"version": 1}');
     await expect(store.current()).rejects.toThrow(/eval_jobs\.json: invalid at experiment/);
     expect(readFileSync(join(dir, 'eval_jobs.json'), 'utf8')).toBe('{"version": 1}');
+  });
+
+  it('rewrites only changed evaluations, and the bytes always equal a fresh serialization', () => {
+    const s = base();
+    const ev = { run: 'r', task: 't', epoch: 0, job_id: null, status: 'NOT_SUBMITTED', submitted: null, completed: null, elapsed: null, log_path: null, script: 'r/eval/t_epoch0.slurm' };
+    for (let i = 0; i < 5; i++) s.evaluations[`r_t_epoch${i}`] = parseState(JSON.stringify({ ...s, evaluations: { k: { ...ev, epoch: i } } }), 'f').evaluations.k!;
+    const serializer = new StateSerializer();
+    const same = () => expect(serializer.serialize(s).bytes.toString()).toBe(serializeState(s));
+    same();
+    expect(serializer.serialize(s).changed).toBe(false);
+    setEval(s, 'r_t_epoch3', { status: 'PENDING', job_id: '42' });
+    s.last_poll = '2026-11-29 10:01:00';
+    expect(serializer.serialize(s).changed).toBe(true);
+    same();
+    expect(serializer.serialize(s).bytes.toString()).toContain('"r_t_epoch3": {"run":"r","task":"t","epoch":3,"job_id":"42","status":"PENDING"');
+    delete s.evaluations['r_t_epoch0'];
+    same();
+    s.evaluations = {};
+    same();
+    expect(serializeState(s)).toMatch(/"evaluations": \{\}\n\}\n$/);
+  });
+
+  it('an evaluation edited in place after it was written throws instead of leaving a stale line', () => {
+    const s = base();
+    s.evaluations.k = parseState(JSON.stringify({ ...s, evaluations: { k: { run: 'r', task: 't', epoch: 0, job_id: null, status: 'PENDING', submitted: null, completed: null, elapsed: null, log_path: null, script: 'x' } } }), 'f').evaluations.k!;
+    new StateSerializer().serialize(s);
+    expect(() => {
+      s.evaluations.k!.status = 'COMPLETED';
+    }).toThrow(TypeError);
   });
 });

@@ -1,0 +1,80 @@
+// eval_jobs.json's bytes: an indented head, then one line per evaluation (readable and greppable
+// by hand). A monitor writes the file every poll but at 10,000 evals only a few evaluations change
+// between two writes: each evaluation's line is kept and only changed ones are stringified again,
+// and the bytes are encoded into one buffer that is reused (no 5 MB of garbage per write).
+import type { EvalState, State } from './schema.js';
+
+/**
+ * Remembers the evaluation lines of the last state it serialized, by object identity. Evaluations
+ * are frozen once their line is kept, so a change must go through `setEval` (a new object, a new
+ * line): an in-place edit throws instead of leaving a stale line.
+ */
+export class StateSerializer {
+  private keys: string[] = [];
+  private evals: EvalState[] = [];
+  /** `\n    "key": {...}` per evaluation, and its length in bytes. */
+  private lines: string[] = [];
+  private sizes: number[] = [];
+  private head = '';
+  private out = Buffer.alloc(0);
+
+  /**
+   * The file's bytes, and whether they differ from the previous call's. The buffer is reused:
+   * it is valid until the next call.
+   */
+  serialize(state: State): { bytes: Buffer; changed: boolean } {
+    const { evaluations, ...rest } = state;
+    const head = JSON.stringify(rest, null, 2).replace(/\n}$/, ',\n  "evaluations": {');
+    const linesChanged = this.updateLines(evaluations);
+    const changed = linesChanged || head !== this.head;
+    this.head = head;
+    return { bytes: this.encode(), changed };
+  }
+
+  private updateLines(evaluations: Record<string, EvalState>): boolean {
+    let i = 0;
+    let changed = false;
+    for (const key in evaluations) {
+      const ev = evaluations[key]!;
+      if (this.evals[i] !== ev || this.keys[i] !== key) {
+        this.keys[i] = key;
+        this.evals[i] = ev;
+        this.lines[i] = `\n    ${JSON.stringify(key)}: ${JSON.stringify(ev)}`;
+        this.sizes[i] = Buffer.byteLength(this.lines[i]!);
+        freeze(ev);
+        changed = true;
+      }
+      i++;
+    }
+    if (i !== this.lines.length) {
+      this.keys.length = this.evals.length = this.lines.length = this.sizes.length = i;
+      changed = true;
+    }
+    return changed;
+  }
+
+  private encode(): Buffer {
+    const close = this.lines.length === 0 ? '}\n}\n' : '\n  }\n}\n';
+    let size = Buffer.byteLength(this.head) + Buffer.byteLength(close) + Math.max(0, this.lines.length - 1);
+    for (const n of this.sizes) size += n;
+    if (this.out.length < size) this.out = Buffer.allocUnsafe(Math.ceil(size * 1.25));
+    let at = this.out.write(this.head, 0);
+    this.lines.forEach((line, n) => {
+      if (n > 0) at += this.out.write(',', at);
+      at += this.out.write(line, at);
+    });
+    at += this.out.write(close, at);
+    return this.out.subarray(0, at);
+  }
+}
+
+function freeze(ev: EvalState): void {
+  Object.freeze(ev.attempts);
+  Object.freeze(ev.scores);
+  Object.freeze(ev);
+}
+
+/** The file's text for one state (no memory of earlier ones). */
+export function serializeState(state: State): string {
+  return new StateSerializer().serialize(state).bytes.toString('utf8');
+}

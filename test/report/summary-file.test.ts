@@ -1,0 +1,64 @@
+// The poll loop's summary sync: rows of changed evals only, and a full check after someone else
+// wrote the file.
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { SUMMARY_FILE, SummaryTableSync } from '../../src/report/summary-file.js';
+import { STATE_VERSION, type State } from '../../src/state/schema.js';
+import { parseState, setEval } from '../../src/state/store.js';
+
+const WITH = readFileSync(new URL('../../../shared/fixtures/experiments/with-status-tables.md', import.meta.url), 'utf8');
+
+function stateOf(epochs: number[]): State {
+  const evaluations = Object.fromEntries(
+    epochs.map((epoch) => [
+      `r4_reverse_words_epoch${epoch}`,
+      { run: 'r4', task: 'reverse_words', epoch, job_id: null, status: 'NOT_SUBMITTED', submitted: null, completed: null, elapsed: null, log_path: null, script: `r4/eval/reverse_words_epoch${epoch}.slurm` },
+    ]),
+  );
+  return parseState(JSON.stringify({ version: STATE_VERSION, experiment: 'x', experiment_id: 'id', monitoring_started: '2026-11-29 10:00:00', evaluations }), 'f');
+}
+
+const rowOf = (text: string, epoch: number) => text.split('\n').find((l) => l.startsWith(`| r4 | reverse_words | ${epoch} |`));
+
+test('writes the rows of evals that changed since the last sync, and nothing when none did', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ri-sync-'));
+  const file = join(dir, SUMMARY_FILE);
+  writeFileSync(file, WITH);
+  const state = stateOf([0, 1, 2]);
+  const sync = new SummaryTableSync(dir);
+
+  await sync.sync(state);
+  const first = readFileSync(file, 'utf8');
+  expect([0, 1, 2].map((e) => rowOf(first, e))).toEqual([0, 1, 2].map((e) => `| r4 | reverse_words | ${e} | NOT_SUBMITTED | - | - | - |`));
+
+  const ino = statSync(file).ino;
+  await sync.sync(state);
+  expect(statSync(file).ino).toBe(ino); // not rewritten
+
+  setEval(state, 'r4_reverse_words_epoch1', { status: 'PENDING', job_id: '77' });
+  await sync.sync(state);
+  const second = readFileSync(file, 'utf8');
+  const differ = first.split('\n').flatMap((line, i) => (line === second.split('\n')[i] ? [] : [line]));
+  expect(differ).toEqual([rowOf(first, 1)]);
+  expect(rowOf(second, 1)).toBe('| r4 | reverse_words | 1 | PENDING | 77 | - | - |');
+});
+
+test('after someone else wrote the file, every row is checked again and their edit is kept', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ri-sync-'));
+  const file = join(dir, SUMMARY_FILE);
+  writeFileSync(file, WITH);
+  const state = stateOf([0, 2]);
+  const sync = new SummaryTableSync(dir);
+  await sync.sync(state);
+
+  // The user overwrites one of our cells and adds a line of their own; no eval changed.
+  const edited = readFileSync(file, 'utf8').replace('| r4 | reverse_words | 2 | NOT_SUBMITTED |', '| r4 | reverse_words | 2 | done?? |').replace('## ', 'My note.\n\n## ');
+  writeFileSync(file, edited);
+  await sync.sync(state);
+  const after = readFileSync(file, 'utf8');
+  expect(rowOf(after, 2)).toBe('| r4 | reverse_words | 2 | NOT_SUBMITTED | - | - | - |');
+  expect(after).toContain('My note.\n\n## ');
+  expect(after).toBe(edited.replace('| 2 | done?? |', '| 2 | NOT_SUBMITTED |'));
+});
