@@ -168,7 +168,8 @@ async function pass(m: Monitor, memory: PollMemory, announced: { allSubmitted: b
 }
 
 function everyEvalEnded(state: State): boolean {
-  return Object.values(state.evaluations).every((e) => isTerminal(e.status as EvalStatus));
+  for (const key in state.evaluations) if (!isTerminal(state.evaluations[key]!.status as EvalStatus)) return false;
+  return true;
 }
 
 async function logChange(m: Monitor, ev: EvalState, c: StateChange): Promise<void> {

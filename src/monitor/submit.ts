@@ -27,12 +27,14 @@ export async function submitReady(m: Monitor, shouldStop: () => boolean): Promis
   for (;;) {
     if (shouldStop() || report.qosLimited) return report;
     const state = (await m.store.current())!;
-    const inFlight = Object.values(state.evaluations).filter((e) => IN_FLIGHT.has(e.status as EvalStatus)).length;
-    const slots = Math.max(0, m.options.maxInFlight - inFlight);
-    const batch = Object.entries(state.evaluations)
-      .filter(([, e]) => e.status === 'NOT_SUBMITTED')
-      .slice(0, Math.min(slots, BATCH_SIZE))
-      .map(([key]) => key);
+    let inFlight = 0;
+    const ready: string[] = [];
+    for (const key in state.evaluations) {
+      const status = state.evaluations[key]!.status;
+      if (IN_FLIGHT.has(status as EvalStatus)) inFlight++;
+      else if (status === 'NOT_SUBMITTED') ready.push(key);
+    }
+    const batch = ready.slice(0, Math.min(Math.max(0, m.options.maxInFlight - inFlight), BATCH_SIZE));
     if (batch.length === 0) return report;
 
     const intent = formatTimestamp(m.clock.now());
@@ -128,7 +130,11 @@ async function slurmOutputOf(m: Monitor, ev: EvalState, jobId: string): Promise<
 export async function reconcileIntents(m: Monitor, queue: Map<string, QueueEntry>, accountingDisabled: boolean): Promise<void> {
   const state = (await m.store.current())!;
   const now = m.clock.now();
-  const open = Object.entries(state.evaluations).filter(([, e]) => e.status === 'SUBMITTING' && !e.job_id);
+  const open: Array<[string, EvalState]> = [];
+  for (const key in state.evaluations) {
+    const ev = state.evaluations[key]!;
+    if (ev.status === 'SUBMITTING' && !ev.job_id) open.push([key, ev]);
+  }
   if (open.length === 0) return;
   const byComment = new Map<string, { jobId: string; submit: string }>();
   for (const e of queue.values()) byComment.set(e.comment, { jobId: e.jobId, submit: e.submitTime });

@@ -4,15 +4,18 @@ import type { EvalState, State } from '../state/schema.js';
 
 const SUCCESS: EvalStatus = 'COMPLETED';
 
-export function countByStatus(state: State): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const ev of Object.values(state.evaluations)) counts.set(ev.status, (counts.get(ev.status) ?? 0) + 1);
+function countByStatus(state: State): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const key in state.evaluations) {
+    const status = state.evaluations[key]!.status;
+    counts[status] = (counts[status] ?? 0) + 1;
+  }
   return counts;
 }
 
 /** `8 COMPLETED, 1 FAILED` in a stable order. */
 export function countsLine(state: State): string {
-  return [...countByStatus(state)].sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => `${n} ${s}`).join(', ');
+  return Object.entries(countByStatus(state)).sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => `${n} ${s}`).join(', ');
 }
 
 export function allSucceeded(state: State): boolean {

@@ -40,9 +40,10 @@ async function writeRows(file: string, evals: EvalState[]): Promise<boolean> {
 }
 
 /**
- * syncSummaryTable for the poll loop. When the file is as we left it, only the rows of evals that
- * changed since (by object identity: evals are replaced, never edited) are written, and nothing is
- * read or parsed when none did. When someone else wrote the file, every row is checked again.
+ * syncSummaryTable for the poll loop. When the file is as we left it, only the rows of evals whose
+ * row changed since are written, and nothing is read or parsed when none did (a running job's
+ * elapsed time changes its eval every poll, not its row). When someone else wrote the file, every
+ * row is checked again.
  */
 export class SummaryTableSync {
   private last: { stamp: string; evals: Map<string, EvalState> } | null = null;
@@ -52,13 +53,23 @@ export class SummaryTableSync {
   async sync(state: State): Promise<void> {
     const file = summaryPath(this.experimentDir);
     const last = this.last?.stamp === (await stampOf(file)) ? this.last.evals : null;
-    const evals = Object.entries(state.evaluations);
-    const changed = last ? evals.filter(([key, ev]) => last.get(key) !== ev) : evals;
+    const changed: EvalState[] = [];
+    for (const key in state.evaluations) {
+      const ev = state.evaluations[key]!;
+      const before = last?.get(key); // evals are replaced, never edited: same object, same row
+      if (before !== ev && (!before || !sameRow(before, ev))) changed.push(ev);
+    }
     if (changed.length === 0) return;
     this.last = null; // until the write is done
-    await writeRows(file, changed.map(([, ev]) => ev));
-    this.last = { stamp: await stampOf(file), evals: new Map(evals) };
+    await writeRows(file, changed);
+    this.last = { stamp: await stampOf(file), evals: new Map(Object.entries(state.evaluations)) };
   }
+}
+
+function sameRow(a: EvalState, b: EvalState): boolean {
+  const x = tableRow(a);
+  const y = tableRow(b);
+  return x.run === y.run && x.task === y.task && x.epoch === y.epoch && x.status === y.status && x.jobId === y.jobId && x.completed === y.completed && x.notes === y.notes;
 }
 async function stampOf(file: string): Promise<string> {
   const s = await stat(file);

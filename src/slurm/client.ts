@@ -3,6 +3,7 @@
 // blindly (an sbatch that timed out may have been accepted): the monitor reconciles first.
 import { isAbsolute, resolve } from 'node:path';
 import { commandError, DEFAULT_TIMEOUT_MS, SlurmCommandError, type CommandRunner } from './exec.js';
+import { firstWord } from './states.js';
 import { formatSlurmTimestamp, parseSlurmDuration } from './time.js';
 
 export interface QueueEntry {
@@ -176,7 +177,7 @@ function parseQueueLine(line: string): QueueEntry | null {
   if (!jobId || !state || !/^\d+/.test(jobId.trim())) return null;
   return {
     jobId: jobId.trim(),
-    state: state.trim().split(/\s+/)[0]!,
+    state: firstWord(state),
     reason: (reason ?? '').trim(),
     elapsedSeconds: parseSlurmDuration(elapsed ?? ''),
     submitTime: (submit ?? '').trim(),

@@ -32,17 +32,32 @@ const ACTIVE = new Set([
   'STAGE_OUT',
 ]);
 
-export type JobState =
+export type JobState = Readonly<
   | { kind: 'active'; state: string }
   | { kind: 'terminal'; state: string }
-  | { kind: 'unknown'; state: string };
+  | { kind: 'unknown'; state: string }
+>;
+
+/** The first word: `CANCELLED by 1234` → `CANCELLED`. */
+export function firstWord(text: string): string {
+  const t = text.trim();
+  const space = t.search(/\s/);
+  return space === -1 ? t : t.slice(0, space);
+}
+
+// A poll parses the state of every job (10,000 at a time) but SLURM prints only a few distinct ones.
+const parsedStates = new Map<string, JobState>();
 
 /** `CANCELLED by 1234` → CANCELLED; `OUT_OF_ME+` (cut by sacct without -P) is unknown, never done. */
 export function parseJobState(raw: string): JobState {
-  const state = raw.trim().split(/\s+/)[0]?.toUpperCase() ?? '';
-  if (TERMINAL.has(state)) return { kind: 'terminal', state };
-  if (ACTIVE.has(state)) return { kind: 'active', state };
-  return { kind: 'unknown', state: raw.trim() };
+  let parsed = parsedStates.get(raw);
+  if (parsed === undefined) {
+    const state = firstWord(raw).toUpperCase();
+    parsed = TERMINAL.has(state) ? { kind: 'terminal', state } : ACTIVE.has(state) ? { kind: 'active', state } : { kind: 'unknown', state: raw.trim() };
+    if (parsedStates.size > 1000) parsedStates.clear();
+    parsedStates.set(raw, parsed);
+  }
+  return parsed;
 }
 
 /** Infrastructure failures worth an automatic resubmission (the script itself did nothing wrong). */

@@ -35,6 +35,8 @@ test('writes the rows of evals that changed since the last sync, and nothing whe
 
   const ino = statSync(file).ino;
   await sync.sync(state);
+  setEval(state, 'r4_reverse_words_epoch0', { elapsed: '1m 0s', slurm_state: 'PENDING' }); // not in the table
+  await sync.sync(state);
   expect(statSync(file).ino).toBe(ino); // not rewritten
 
   setEval(state, 'r4_reverse_words_epoch1', { status: 'PENDING', job_id: '77' });
