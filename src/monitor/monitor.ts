@@ -9,6 +9,7 @@ import { readSummary, type ExperimentSummary } from '../experiment/summary.js';
 import { UserError } from '../errors.js';
 import { allSucceeded, countsLine, finalSummary } from '../report/final.js';
 import { resultRows, resultsSection } from '../report/results.js';
+import type { LogEntry } from '../report/runlog.js';
 import { summaryPath, SummaryTableSync } from '../report/summary-file.js';
 import { SlurmCommandError } from '../slurm/exec.js';
 import { formatTimestamp, humanDuration } from '../slurm/time.js';
@@ -149,7 +150,7 @@ async function verifyCheckpoints(m: Monitor, summary: ExperimentSummary, evals: 
 async function pass(m: Monitor, memory: PollMemory, announced: { allSubmitted: boolean }, shouldStop: () => boolean): Promise<void> {
   const polled = await poll(m, memory);
   const afterPoll = (await m.store.current())!;
-  for (const c of polled.changes) await logChange(m, afterPoll.evaluations[c.key]!, c);
+  await m.runlog.writeAll(polled.changes.map((c) => changeEntry(m, afterPoll.evaluations[c.key]!, c)));
   if (polled.queue) await reconcileIntents(m, polled.queue, memory.accountingDisabled);
   const submitted = await submitReady(m, shouldStop);
   const evals = Object.values((await m.store.current())!.evaluations);
@@ -172,7 +173,8 @@ function everyEvalEnded(state: State): boolean {
   return true;
 }
 
-async function logChange(m: Monitor, ev: EvalState, c: StateChange): Promise<void> {
+/** The STATE_CHANGE entry of one change (and its progress line). */
+function changeEntry(m: Monitor, ev: EvalState, c: StateChange): LogEntry {
   m.progress.info(`${evalLabel(ev)}: ${c.from} → ${c.to}${c.notes ? ` (${c.notes})` : ''}`);
   const fields: Array<[string, string]> = [['Previous', c.from], ['Current', c.to], ['Job ID', c.jobId ?? '-']];
   if (c.completed && isTerminal(c.to)) fields.push(['Completed', c.completed]);
@@ -180,7 +182,7 @@ async function logChange(m: Monitor, ev: EvalState, c: StateChange): Promise<voi
   if (c.notes) fields.push(['Notes', c.notes]);
   fields.push(['Action', 'Updated experiment_summary.md']);
   if (c.logPath) fields.push(['Result log', c.logPath]);
-  await m.runlog.write('STATE_CHANGE', evalLabel(ev), fields);
+  return { action: 'STATE_CHANGE', description: evalLabel(ev), fields };
 }
 
 type FinetuneWait = 'ready' | string;

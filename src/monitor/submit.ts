@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { evalLabel, type EvalStatus } from '../domain.js';
+import type { LogEntry } from '../report/runlog.js';
 import type { QueueEntry, SubmitOutcome } from '../slurm/client.js';
 import { formatTimestamp, parseTimestamp } from '../slurm/time.js';
 import type { EvalState } from '../state/schema.js';
@@ -86,6 +87,7 @@ async function recordResults(
     }
     return s!;
   });
+  const entries: LogEntry[] = [];
   for (const key of batch) {
     const r = results.get(key);
     if (!r) continue;
@@ -95,17 +97,18 @@ async function recordResults(
     if (o.ok) {
       report.submitted++;
       m.progress.info(`submitted ${evalLabel(ev)}: job ${o.jobId}`);
-      await m.runlog.write('SUBMIT_EVAL', evalLabel(ev), [['Command', command], ['Result', `Job ID ${o.jobId} submitted at ${formatTimestamp(r.at)}`]]);
+      entries.push({ action: 'SUBMIT_EVAL', description: evalLabel(ev), fields: [['Command', command], ['Result', `Job ID ${o.jobId} submitted at ${formatTimestamp(r.at)}`]] });
     } else if (o.kind === 'qos') {
       m.progress.warn(`QOS submit limit reached at ${evalLabel(ev)}; the rest are submitted as jobs end`);
-      await m.runlog.write('SUBMIT_DEFERRED', evalLabel(ev), [['Command', command], ['Result', `QOS submit limit: ${o.message}; retrying on a later poll`]]);
+      entries.push({ action: 'SUBMIT_DEFERRED', description: evalLabel(ev), fields: [['Command', command], ['Result', `QOS submit limit: ${o.message}; retrying on a later poll`]] });
     } else {
       if (o.kind === 'rejected') report.failed++;
       m.progress.error(`sbatch ${o.kind === 'transient' ? 'uncertain' : 'failed'} for ${evalLabel(ev)}: ${o.message}`);
       const result = o.kind === 'transient' ? `Uncertain (${o.message}); checking squeue before any resubmission` : `Failed: ${o.message}`;
-      await m.runlog.write('SUBMIT_FAILED', evalLabel(ev), [['Command', command], ['Result', result]]);
+      entries.push({ action: 'SUBMIT_FAILED', description: evalLabel(ev), fields: [['Command', command], ['Result', result]] });
     }
   }
+  await m.runlog.writeAll(entries);
 }
 
 /** Where SLURM writes the job's output: the script's `#SBATCH --output`, default `slurm-%j.out`. */

@@ -10,8 +10,16 @@ export const RUN_LOG_FILE = 'run-inspect.log';
 
 export type LogFields = ReadonlyArray<readonly [string, string]>;
 
+export interface LogEntry {
+  action: string;
+  description: string;
+  fields?: LogFields;
+}
+
 export interface RunLog {
   write(action: string, description: string, fields?: LogFields): Promise<void>;
+  /** Several entries in one append: a poll's state changes are one write, not one per eval. */
+  writeAll(entries: LogEntry[]): Promise<void>;
 }
 
 export function formatEntry(time: Date, action: string, description: string, fields: LogFields = []): string {
@@ -26,5 +34,9 @@ export function fileRunLog(experimentDir: string, clock: () => Date = () => new 
   const file = join(experimentDir, RUN_LOG_FILE);
   return {
     write: (action, description, fields) => appendFile(file, formatEntry(clock(), action, description, fields)),
+    writeAll: async (entries) => {
+      const time = clock();
+      if (entries.length > 0) await appendFile(file, entries.map((e) => formatEntry(time, e.action, e.description, e.fields)).join(''));
+    },
   };
 }

@@ -5,7 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { EvalState, State } from '../state/schema.js';
-import { updateEvaluationsTable, type EvalRowOut } from './summary-table.js';
+import { parseForUpdate, updateEvaluationsTable, updateRows, type EvalRowOut, type SummaryForUpdate } from './summary-table.js';
 
 export const SUMMARY_FILE = 'experiment_summary.md';
 
@@ -46,23 +46,26 @@ async function writeRows(file: string, evals: EvalState[]): Promise<boolean> {
  * row is checked again.
  */
 export class SummaryTableSync {
-  private last: { stamp: string; evals: Map<string, EvalState> } | null = null;
+  /** What the file held after our last sync: its stamp, its text parsed, the evals it shows. */
+  private last: { stamp: string; summary: SummaryForUpdate; evals: Map<string, EvalState> } | null = null;
 
   constructor(private readonly experimentDir: string) {}
 
   async sync(state: State): Promise<void> {
     const file = summaryPath(this.experimentDir);
-    const last = this.last?.stamp === (await stampOf(file)) ? this.last.evals : null;
+    const last = this.last?.stamp === (await stampOf(file)) ? this.last : null;
     const changed: EvalState[] = [];
     for (const key in state.evaluations) {
       const ev = state.evaluations[key]!;
-      const before = last?.get(key); // evals are replaced, never edited: same object, same row
+      const before = last?.evals.get(key); // evals are replaced, never edited: same object, same row
       if (before !== ev && (!before || !sameRow(before, ev))) changed.push(ev);
     }
     if (changed.length === 0) return;
     this.last = null; // until the write is done
-    await writeRows(file, changed);
-    this.last = { stamp: await stampOf(file), evals: new Map(Object.entries(state.evaluations)) };
+    const before = last?.summary ?? parseForUpdate(await readFile(file, 'utf8'), file);
+    const after = updateRows(before, changed.map(tableRow));
+    if (after.text !== before.text) await writeFileAtomic(file, after.text);
+    this.last = { stamp: await stampOf(file), summary: after, evals: new Map(Object.entries(state.evaluations)) };
   }
 }
 

@@ -14,6 +14,7 @@ import {
   lineStartAt,
   parseMarkdown,
   sanitizeCell,
+  splitRow,
 } from '../experiment/markdown.js';
 import {
   type EvalRowIn,
@@ -45,11 +46,12 @@ const OWNED: [key: string, field: 'status' | 'jobId' | 'completed' | 'notes'][] 
   ['notes', 'notes'],
 ];
 
-/** A replacement of text[start, end) by `text`. */
+/** A replacement of text[start, end) by `text`; `key` when it rewrites that eval's row. */
 interface Edit {
   start: number;
   end: number;
   text: string;
+  key?: string;
 }
 
 /**
@@ -57,15 +59,74 @@ interface Edit {
  * with a `### Evaluations` table added when there is none. Identical string when nothing changed.
  */
 export function updateEvaluationsTable(text: string, rows: EvalRowOut[], file: string): string {
+  return updateRows(parseForUpdate(text, file), rows).text;
+}
+
+/**
+ * A summary parsed for updates. `table` keeps the Evaluations rows' offsets in `text` true across
+ * `updateRows` calls, so a poll that rewrites a few rows of a 10,000-row table does not parse the
+ * file again (only appending rows or adding the table does).
+ */
+export interface SummaryForUpdate {
+  readonly text: string;
+  readonly file: string;
+  readonly eol: string;
+  readonly table: EvaluationsTable | null;
+  /** The parse, for adding a table when there is none (it is stale once rows were edited). */
+  readonly doc: MarkdownDoc;
+  readonly where: EvaluationsLocation;
+}
+
+export function parseForUpdate(text: string, file: string): SummaryForUpdate {
   checkSummaryText(text, file);
-  const wanted = new Map<string, EvalRowOut>(); // last row for a key wins
-  for (const row of rows.map(sanitizeRow)) wanted.set(evalRowKey(row.run, row.task, row.epoch), row);
-  if (wanted.size === 0) return text;
   const doc = parseMarkdown(text);
   const where = locateEvaluations(doc, file);
-  const eol = detectEol(text);
-  if (where.table) return applyEdits(text, tableEdits(text, where.table, wanted, eol));
-  return addEvaluationsTable(doc, where, [...wanted.values()], eol, file);
+  return { text, file, eol: detectEol(text), table: where.table, doc, where };
+}
+
+/** The summary with these rows written; the same object when nothing changed. */
+export function updateRows(s: SummaryForUpdate, rows: EvalRowOut[]): SummaryForUpdate {
+  const wanted = new Map<string, EvalRowOut>(); // last row for a key wins
+  for (const row of rows.map(sanitizeRow)) wanted.set(evalRowKey(row.run, row.task, row.epoch), row);
+  if (wanted.size === 0) return s;
+  if (!s.table) return parseForUpdate(addEvaluationsTable(s.doc, s.where, [...wanted.values()], s.eol, s.file), s.file);
+  const edits = tableEdits(s.text, s.table, wanted, s.eol);
+  if (edits.length === 0) return s;
+  const text = applyEdits(s.text, edits);
+  if (edits.some((e) => e.key === undefined)) return parseForUpdate(text, s.file); // rows appended
+  return { ...s, text, table: shiftRows(s.table, edits, text) };
+}
+
+/**
+ * The table after `edits` (row rewrites, sorted) made `text`: rewritten rows are split again, the
+ * rows after them move by the length difference. The old table's spans are moved in place.
+ */
+function shiftRows(table: EvaluationsTable, edits: Edit[], text: string): EvaluationsTable {
+  const rows: RowSpan[] = [];
+  let delta = 0;
+  let next = 0;
+  for (const row of table.rows) {
+    const edit = edits[next];
+    if (edit && edit.start === row.start) {
+      next++;
+      const start = edit.start + delta;
+      const rewritten = splitRow(text, start, start + edit.text.length);
+      table.byKey.set(edit.key!, rewritten);
+      rows.push(rewritten);
+      delta += edit.text.length - (edit.end - edit.start);
+      continue;
+    }
+    if (delta !== 0) {
+      row.start += delta;
+      row.end += delta;
+      for (const cell of row.cells) {
+        cell.start += delta;
+        cell.end += delta;
+      }
+    }
+    rows.push(row);
+  }
+  return { ...table, rows, end: table.end + delta };
 }
 
 function sanitizeRow(row: EvalRowOut): EvalRowOut {
@@ -91,7 +152,7 @@ function tableEdits(text: string, table: EvaluationsTable, wanted: Map<string, E
     if (!row) appended.push(formatRow(table.names.map((name) => newCellValue(canonicalKey(name), want))));
     else {
       const edit = rowEdit(text, table, row, want);
-      if (edit) edits.push(edit);
+      if (edit) edits.push({ ...edit, key });
     }
   }
   if (appended.length > 0) edits.push(appendAfterTable(text, table, appended, eol));

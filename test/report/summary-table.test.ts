@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { parseSummary } from '../../src/experiment/summary.js';
-import { type EvalRowOut, updateEvaluationsTable, upsertSection } from '../../src/report/summary-table.js';
+import type { EvaluationsTable } from '../../src/experiment/summary.js';
+import { type EvalRowOut, parseForUpdate, updateEvaluationsTable, updateRows, upsertSection } from '../../src/report/summary-table.js';
 
 const SHARED = new URL('../../../shared/fixtures/experiments/', import.meta.url);
 const WITH = readFileSync(new URL('with-status-tables.md', SHARED), 'utf8');
@@ -113,6 +114,30 @@ describe('an existing Evaluations table', () => {
       ['it\'s "quoted"', 'my task', 'PENDING'],
     ]);
     expect(out).toContain('| pipe\\|name | a\\|b | base | RUNNING | 3 | - | - |');
+  });
+});
+
+describe('updates kept parsed between polls', () => {
+  /** The table's spans as a fresh parse of `text` finds them. */
+  const spans = (t: EvaluationsTable | null) => [...(t?.byKey ?? [])].map(([key, r]) => [key, r.start, r.end, r.cells.map((c) => [c.start, c.end])]);
+
+  test('a long run of row rewrites gives the text, and the row offsets, of a parse from scratch', () => {
+    const keys = [['r4', '0'], ['r4', '1'], ['r4', '2'], ['r16', '0'], ['r16', '1'], ['r16', '2'], ['Llama-3.2-3B_base', '-'], ['r32', '0']] as const;
+    const notes = ['', 'x', 'accuracy 0.873 ± 0.011 (n=500) · 4m 52s', 'a | b', 'back\\slash', 'pending: QOSMaxSubmitJobPerUserLimit'];
+    let kept = parseForUpdate(WITH, F); // the table sits mid-file: text after it moves too
+    let seed = 7;
+    const pick = <T,>(xs: readonly T[]) => xs[(seed = (seed * 48271) % 2147483647) % xs.length]!;
+    for (let step = 0; step < 60; step++) {
+      const rows = Array.from({ length: 1 + (step % 3) }, () => {
+        const [run, epoch] = pick(keys);
+        return row(run, 'reverse_words', epoch, pick(['PENDING', 'RUNNING 3/20 samples', 'COMPLETED', 'FAILED']), { jobId: String(step * 10), notes: pick(notes) });
+      });
+      const scratch = updateEvaluationsTable(kept.text, rows, F);
+      kept = updateRows(kept, rows);
+      expect(kept.text).toBe(scratch);
+      expect(spans(kept.table)).toEqual(spans(parseForUpdate(kept.text, F).table));
+    }
+    expect(kept.table!.byKey.size).toBe(keys.length); // r32 was appended along the way
   });
 });
 
