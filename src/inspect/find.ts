@@ -3,8 +3,13 @@
 // A file name proves nothing (every eval of a run writes to the same `eval/logs/`), so each log
 // is read and matched on its task AND its model path. Results are cached by (inode, size, mtime):
 // a finished log never changes, so a poll re-reads only logs that are new or still growing.
+//
+// Listing and stat are synchronous on purpose: a poll looks at every running eval's directory
+// (hundreds at 10,000 evals, each a readdir and a stat per log) and has nothing else to do
+// meanwhile; through libuv's thread pool each of those calls costs ten times its own CPU in
+// hand-offs between threads. Log contents are still read asynchronously.
 
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { clearJournalCache, readInspectLog, toLogError, type InspectLogInfo } from './log.js';
 import { InspectLogError } from './errors.js';
@@ -44,7 +49,7 @@ export async function findLogs(
   opts: FindLogsOptions = {},
 ): Promise<FindLogsResult> {
   const result: FindLogsResult = { finished: null, running: null, problems: [] };
-  const names = await listLogNames(logsDir, result.problems);
+  const names = listLogNames(logsDir, result.problems);
   const since = opts.since?.getTime();
   const found: Array<{ info: InspectLogInfo; mtimeMs: number }> = [];
 
@@ -96,9 +101,9 @@ export function normalizeModelPath(p: string): string {
   return s.length > 1 ? s.replace(/\/+$/, '') : s;
 }
 
-async function listLogNames(dir: string, problems: string[]): Promise<string[]> {
+function listLogNames(dir: string, problems: string[]): string[] {
   try {
-    const entries = await readdir(dir, { withFileTypes: true });
+    const entries = readdirSync(dir, { withFileTypes: true });
     return entries
       .filter((e) => (e.isFile() || e.isSymbolicLink()) && /\.(eval|json)$/.test(e.name) && !NOT_LOGS.has(e.name))
       .map((e) => e.name);
@@ -125,7 +130,7 @@ export function clearLogCache(): void {
 async function readCached(path: string, since: number | undefined, retried = false): Promise<Cached | null> {
   let st;
   try {
-    st = await stat(path);
+    st = statSync(path);
   } catch (err) {
     return { error: toLogError(path, err) };
   }

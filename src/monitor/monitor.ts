@@ -106,6 +106,7 @@ async function monitorLoop(
 
   const memory: PollMemory = { accountingDisabled: false };
   const summaryTable = new SummaryTableSync(m.experimentDir);
+  await summaryTable.sync((await m.store.current())!); // the table is true from the link's start
   const announced = { allSubmitted: false };
   for (;;) {
     try {
@@ -151,7 +152,7 @@ async function pass(m: Monitor, memory: PollMemory, announced: { allSubmitted: b
   const polled = await poll(m, memory);
   const afterPoll = (await m.store.current())!;
   await m.runlog.writeAll(polled.changes.map((c) => changeEntry(m, afterPoll.evaluations[c.key]!, c)));
-  if (polled.queue) await reconcileIntents(m, polled.queue, memory.accountingDisabled);
+  if (polled.byComment) await reconcileIntents(m, polled.byComment, memory.accountingDisabled);
   const submitted = await submitReady(m, shouldStop);
   const evals = Object.values((await m.store.current())!.evaluations);
   const waiting = evals.filter((e) => e.status === 'NOT_SUBMITTED' || e.status === 'SUBMITTING').length;

@@ -2,7 +2,7 @@
 // limit) for the jobs that left the queue, then every change written in one state update.
 import { evalLabel, type EvalStatus } from '../domain.js';
 import { findLogs } from '../inspect/find.js';
-import type { AccountingEntry, QueueEntry } from '../slurm/client.js';
+import type { AccountingEntry } from '../slurm/client.js';
 import { INFRASTRUCTURE_FAILURES } from '../slurm/states.js';
 import { formatTimestamp, humanDuration, parseTimestamp } from '../slurm/time.js';
 import type { EvalState, State } from '../state/schema.js';
@@ -26,9 +26,14 @@ export interface StateChange {
 
 export interface PollResult {
   changes: StateChange[];
-  /** This poll's squeue snapshot; null when nothing was in flight (no SLURM call made). */
-  queue: Map<string, QueueEntry> | null;
+  /** Jobs by `--comment` in this poll's squeue, for reconciling unconfirmed submissions; null when none is open. */
+  byComment: Map<string, SeenJob> | null;
   commands: number;
+}
+
+export interface SeenJob {
+  jobId: string;
+  submit: string;
 }
 
 /** Patch for one eval, applied to the freshest state only if the eval is still as we judged it. */
@@ -39,27 +44,45 @@ export interface PollMemory {
   accountingDisabled: boolean;
 }
 
+/** A tracked eval whose verdict needs a look at its inspect logs before it can be written. */
+type Later = { key: string; ev: EvalState; verdict: Verdict };
+
 export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> {
   const state = (await m.store.current())!;
   const now = m.clock.now();
-  // SUBMITTING without an id is left to the submitter, which reconciles it.
-  const jobs: Array<{ key: string; ev: EvalState; job: TrackedJob }> = [];
-  let inFlight = 0;
+  const jobs: Array<[string, EvalState]> = [];
+  let unconfirmed = 0; // SUBMITTING without an id: reconciled by the submitter
   for (const key in state.evaluations) {
     const ev = state.evaluations[key]!;
     if (!IN_FLIGHT.has(ev.status as EvalStatus)) continue;
-    inFlight++;
-    if (ev.job_id) jobs.push({ key, ev, job: trackedJob(m, key, ev) });
+    if (ev.job_id) jobs.push([key, ev]);
+    else unconfirmed++;
   }
-  if (inFlight === 0) {
+  if (jobs.length === 0 && unconfirmed === 0) {
     await applyPatches(m, [], now);
-    return { changes: [], queue: null, commands: 0 };
+    return { changes: [], byComment: null, commands: 0 };
   }
-
   // SLURM errors propagate: the caller logs the failed poll and nothing here was changed.
+  const seen = await observe(m, memory, jobs, unconfirmed > 0);
+  const patches = seen.patches;
+  for (const { key, ev, verdict } of seen.later) {
+    const patch = verdict.kind === 'active' ? activePatch(key, ev, verdict, await liveProgress(m, ev)) : await patchFor(m, key, ev, verdict, now, memory.accountingDisabled);
+    if (patch) patches.push(patch);
+  }
+  await applyPatches(m, patches, now);
+  return { changes: patches.flatMap((p) => (p.change ? [p.change] : [])), byComment: seen.byComment, commands: seen.commands };
+}
+
+/**
+ * One squeue and at most one sacct, and every job judged at once: queued jobs are settled here,
+ * the others wait for a log read. At 10,000 jobs SLURM's answer is megabytes: nothing of it is
+ * kept past this function, so it never outlives the poll's first moments in memory.
+ */
+async function observe(m: Monitor, memory: PollMemory, jobs: Array<[string, EvalState]>, wantComments: boolean) {
   let commands = 1;
   const queue = new Map((await m.slurm.queue(m.user)).map((e) => [e.jobId, e]));
-  const askIds = memory.accountingDisabled ? [] : needsAccounting(jobs.map((j) => j.job), queue);
+  const tracked = jobs.map(([key, ev]) => trackedJob(m, key, ev));
+  const askIds = memory.accountingDisabled ? [] : needsAccounting(tracked, queue);
   let accounting: Map<string, AccountingEntry> | null = null;
   if (askIds.length > 0) {
     commands++;
@@ -73,19 +96,22 @@ export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> 
     } else accounting = new Map(entries.map((e) => [e.jobId, e]));
   }
   const snapshot: Snapshot = { queue, accounting };
-
   const patches: Patch[] = [];
-  for (const { key, ev, job } of jobs) {
-    const verdict = judge(job, snapshot);
+  const later: Later[] = [];
+  jobs.forEach(([key, ev], i) => {
+    const verdict = judge(tracked[i]!, snapshot);
     // Most of 10,000 jobs are queued and unchanged: judged without a promise or a log read.
-    const patch =
-      verdict.kind === 'active'
-        ? activePatch(key, ev, verdict, activeStatus(verdict.state) === 'PENDING' ? pendingNote(verdict.reason) : await liveProgress(m, ev))
-        : await patchFor(m, key, ev, verdict, now, memory.accountingDisabled);
-    if (patch) patches.push(patch);
+    if (verdict.kind === 'active' && activeStatus(verdict.state) === 'PENDING') {
+      const patch = activePatch(key, ev, verdict, pendingNote(verdict.reason));
+      if (patch) patches.push(patch);
+    } else later.push({ key, ev, verdict });
+  });
+  let byComment: Map<string, SeenJob> | null = null;
+  if (wantComments) {
+    byComment = new Map();
+    for (const e of queue.values()) byComment.set(e.comment, { jobId: e.jobId, submit: e.submitTime });
   }
-  await applyPatches(m, patches, now);
-  return { changes: patches.flatMap((p) => (p.change ? [p.change] : [])), queue, commands };
+  return { patches, later, byComment, commands };
 }
 
 function unchanged(ev: EvalState, fields: Partial<EvalState>): boolean {

@@ -5,11 +5,12 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { evalLabel, type EvalStatus } from '../domain.js';
 import type { LogEntry } from '../report/runlog.js';
-import type { QueueEntry, SubmitOutcome } from '../slurm/client.js';
+import type { SubmitOutcome } from '../slurm/client.js';
 import { formatTimestamp, parseTimestamp } from '../slurm/time.js';
 import type { EvalState } from '../state/schema.js';
 import { setEval } from '../state/store.js';
 import type { Monitor } from './context.js';
+import type { SeenJob } from './poll.js';
 import { IN_FLIGHT } from './status-map.js';
 import { evalComment } from './tags.js';
 
@@ -130,7 +131,7 @@ async function slurmOutputOf(m: Monitor, ev: EvalState, jobId: string): Promise<
  * find their job by comment in this poll's squeue, else in sacct; only when SLURM has no such job
  * are they put back to be submitted.
  */
-export async function reconcileIntents(m: Monitor, queue: Map<string, QueueEntry>, accountingDisabled: boolean): Promise<void> {
+export async function reconcileIntents(m: Monitor, seen: ReadonlyMap<string, SeenJob>, accountingDisabled: boolean): Promise<void> {
   const state = (await m.store.current())!;
   const now = m.clock.now();
   const open: Array<[string, EvalState]> = [];
@@ -139,8 +140,7 @@ export async function reconcileIntents(m: Monitor, queue: Map<string, QueueEntry
     if (ev.status === 'SUBMITTING' && !ev.job_id) open.push([key, ev]);
   }
   if (open.length === 0) return;
-  const byComment = new Map<string, { jobId: string; submit: string }>();
-  for (const e of queue.values()) byComment.set(e.comment, { jobId: e.jobId, submit: e.submitTime });
+  const byComment = new Map(seen);
   const settled = open.filter(([, e]) => now.getTime() - (parseTimestamp(e.submit_intent ?? '') ?? now).getTime() >= RECONCILE_AFTER_MS);
   const unseen = settled.filter(([key]) => !byComment.has(evalComment(m.experimentId, key)));
   if (unseen.length > 0 && !accountingDisabled) {

@@ -54,18 +54,20 @@ export class SummaryTableSync {
   async sync(state: State): Promise<void> {
     const file = summaryPath(this.experimentDir);
     const last = this.last?.stamp === (await stampOf(file)) ? this.last : null;
-    const changed: EvalState[] = [];
+    const changed: Array<[string, EvalState]> = [];
     for (const key in state.evaluations) {
       const ev = state.evaluations[key]!;
       const before = last?.evals.get(key); // evals are replaced, never edited: same object, same row
-      if (before !== ev && (!before || !sameRow(before, ev))) changed.push(ev);
+      if (before !== ev && (!before || !sameRow(before, ev))) changed.push([key, ev]);
     }
     if (changed.length === 0) return;
     this.last = null; // until the write is done
     const before = last?.summary ?? parseForUpdate(await readFile(file, 'utf8'), file);
-    const after = updateRows(before, changed.map(tableRow));
+    const after = updateRows(before, changed.map(([, ev]) => tableRow(ev)));
     if (after.text !== before.text) await writeFileAtomic(file, after.text);
-    this.last = { stamp: await stampOf(file), summary: after, evals: new Map(Object.entries(state.evaluations)) };
+    const evals = last?.evals ?? new Map<string, EvalState>();
+    for (const [key, ev] of changed) evals.set(key, ev);
+    this.last = { stamp: await stampOf(file), summary: after, evals };
   }
 }
 

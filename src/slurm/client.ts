@@ -124,8 +124,7 @@ export function createSlurmClient(o: SlurmClientOptions): Slurm {
     },
 
     async queue(user) {
-      const out = (await read('squeue', ['--noheader', '--states=all', `--user=${user}`, `--format=${QUEUE_FORMAT}`]))!;
-      return lines(out).map(parseQueueLine).filter((e): e is QueueEntry => e !== null);
+      return parseQueue((await read('squeue', ['--noheader', '--states=all', `--user=${user}`, `--format=${QUEUE_FORMAT}`]))!);
     },
 
     async accounting(jobIds) {
@@ -172,18 +171,44 @@ function lines(text: string): string[] {
   return text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
 }
 
-function parseQueueLine(line: string): QueueEntry | null {
-  const [jobId, state, reason, elapsed, submit, start, ...comment] = line.split('|');
-  if (!jobId || !state || !/^\d+/.test(jobId.trim())) return null;
-  return {
-    jobId: jobId.trim(),
-    state: firstWord(state),
-    reason: (reason ?? '').trim(),
-    elapsedSeconds: parseSlurmDuration(elapsed ?? ''),
-    submitTime: (submit ?? '').trim(),
-    startTime: (start ?? '').trim(),
-    comment: comment.join('|').trim(),
-  };
+/**
+ * `squeue --format=QUEUE_FORMAT` output, one entry per job line. It runs every poll over every job
+ * of the user (10,000 lines at a time), so it scans with indexOf rather than splitting each line.
+ */
+export function parseQueue(text: string): QueueEntry[] {
+  const entries: QueueEntry[] = [];
+  for (let pos = 0; pos < text.length; ) {
+    let nl = text.indexOf('\n', pos);
+    if (nl === -1) nl = text.length;
+    const line = text.slice(pos, text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+    pos = nl + 1;
+    // %i|%T|%r|%M|%V|%S, then the comment (%k): the rest of the line, whatever it holds.
+    const fields: string[] = [];
+    let from = 0;
+    while (fields.length < 6 && from <= line.length) {
+      const bar = line.indexOf('|', from);
+      fields.push(line.slice(from, bar === -1 ? line.length : bar).trim());
+      from = bar === -1 ? line.length + 1 : bar + 1;
+    }
+    const [jobId = '', state = '', reason = '', elapsed = '', submit = '', start = ''] = fields;
+    if (!/^\d/.test(jobId) || !state) continue;
+    const comment = from <= line.length ? line.slice(from).trim() : '';
+    entries.push({ jobId, state: firstWord(state), reason, elapsedSeconds: durationOf(elapsed), submitTime: submit, startTime: start, comment });
+  }
+  return entries;
+}
+
+// Most jobs show the same few durations (every pending job `0:00`): each is parsed once.
+const durations = new Map<string, number | null>();
+
+function durationOf(text: string): number | null {
+  let seconds = durations.get(text);
+  if (seconds === undefined) {
+    seconds = parseSlurmDuration(text);
+    if (durations.size > 5000) durations.clear();
+    durations.set(text, seconds);
+  }
+  return seconds;
 }
 
 export function parseAccounting(text: string): AccountingEntry[] {

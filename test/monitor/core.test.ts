@@ -58,7 +58,7 @@ describe('submission', () => {
     expect(m.log()).toMatch(/SUBMIT_FAILED[\s\S]*Result: Uncertain/);
     m.advance(60);
     const polled = await poll(m, fresh());
-    await reconcileIntents(m, polled.queue!, false);
+    await reconcileIntents(m, polled.byComment!, false);
     expect((await evals(m))[stuck[0]]).toMatchObject({ status: 'PENDING', job_id: '4242' });
     await submitReady(m, never);
     expect(m.slurm.calls.filter((c) => c === 'sbatch')).toHaveLength(7);
@@ -71,11 +71,11 @@ describe('submission', () => {
       setEval(s!, 'r4_reverse_words_epoch0', { status: 'SUBMITTING', submit_intent: formatTimestamp(m.clock.now()) });
       return s!;
     });
-    let q = (await poll(m, fresh())).queue!;
+    let q = (await poll(m, fresh())).byComment!;
     await reconcileIntents(m, q, false);
     expect((await evals(m)).r4_reverse_words_epoch0!.status).toBe('SUBMITTING'); // too early to tell
     m.advance(31);
-    q = (await poll(m, fresh())).queue!;
+    q = (await poll(m, fresh())).byComment!;
     await reconcileIntents(m, q, false);
     expect((await evals(m)).r4_reverse_words_epoch0!.status).toBe('NOT_SUBMITTED');
     expect(m.slurm.calls).toContain('sacct'); // looked in accounting too before giving up

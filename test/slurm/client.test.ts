@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkIds, createSlurmClient } from '../../src/slurm/client.js';
+import { chunkIds, createSlurmClient, parseQueue } from '../../src/slurm/client.js';
 import type { CommandResult, CommandRunner } from '../../src/slurm/exec.js';
 import { parseJobState } from '../../src/slurm/states.js';
 import { humanDuration, parseSlurmDuration } from '../../src/slurm/time.js';
@@ -57,6 +57,15 @@ describe('slurm client', () => {
     expect(calls[0]!.args).toEqual(['--noheader', '--states=all', '--user=alice', '--format=%i|%T|%r|%M|%V|%S|%k']);
     expect(q[0]).toMatchObject({ jobId: '101', state: 'RUNNING', elapsedSeconds: 62, comment: 'run-inspect:abc:def' });
     expect(q[1]).toMatchObject({ jobId: '102', state: 'CANCELLED' });
+  });
+
+  it('reads squeue lines whatever their ending, padding or comment, and skips what is not a job', () => {
+    const text = ['', '  7 | PENDING | Priority | 0:00 |2026-11-29T04:00:00|N/A| run-inspect:a:b ', '8|RUNNING|None|1-02:03:04|x|y|a|b|c\r', 'JOBID|STATE', '9|COMPLETING', ''].join('\n');
+    expect(parseQueue(text)).toEqual([
+      { jobId: '7', state: 'PENDING', reason: 'Priority', elapsedSeconds: 0, submitTime: '2026-11-29T04:00:00', startTime: 'N/A', comment: 'run-inspect:a:b' },
+      { jobId: '8', state: 'RUNNING', reason: 'None', elapsedSeconds: 93784, submitTime: 'x', startTime: 'y', comment: 'a|b|c' },
+      { jobId: '9', state: 'COMPLETING', reason: '', elapsedSeconds: null, submitTime: '', startTime: '', comment: '' },
+    ]);
   });
 
   it('retries transient squeue errors with backoff, then gives up with SLURM\'s message', async () => {
