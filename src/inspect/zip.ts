@@ -4,7 +4,7 @@
 // duplicate names, and above all we must read only the few members we need with positioned
 // reads (an .eval can be gigabytes of samples; we want ~3 KB of it on every poll).
 
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { decompressMember } from './decompress.js';
 import { ZipError } from './errors.js';
 
@@ -45,7 +45,7 @@ const MAX_COMMENT = 0xffff;
 /** An open archive: the central directory is parsed, member bytes are read on demand. */
 export class ZipReader {
   private constructor(
-    private readonly fh: FileHandle,
+    private readonly fd: number,
     readonly fileSize: number,
     /** Every central-directory entry, in order (duplicates included). */
     readonly entries: readonly ZipEntry[],
@@ -55,22 +55,24 @@ export class ZipReader {
     private readonly dataEnd: number,
   ) {}
 
+  // The file is read with synchronous calls (see inspect/find.ts: a busy poll reads a hundred logs,
+  // and each call through the thread pool costs several times its own CPU); the API stays async.
   static async open(path: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<ZipReader> {
-    const fh = await open(path, 'r');
+    const fd = openSync(path, 'r');
     try {
-      const { size } = await fh.stat();
-      const dir = await readDirectoryLocation(fh, size);
+      const { size } = fstatSync(fd);
+      const dir = readDirectoryLocation(fd, size);
       if (dir.size > limits.maxCentralDirectory) {
         throw new ZipError(`central directory of ${dir.size} bytes is over the ${limits.maxCentralDirectory}-byte cap`);
       }
       if (dir.count > limits.maxEntries) throw new ZipError(`${dir.count} entries is over the ${limits.maxEntries} cap`);
-      const cd = await readExactly(fh, dir.offset, dir.size, 'central directory');
+      const cd = readExactly(fd, dir.offset, dir.size, 'central directory');
       const entries = parseCentralDirectory(cd, dir.count);
       const byName = new Map<string, ZipEntry>();
       for (const e of entries) byName.set(e.name, e);
-      return new ZipReader(fh, size, entries, byName, dir.offset);
+      return new ZipReader(fd, size, entries, byName, dir.offset);
     } catch (err) {
-      await fh.close();
+      closeSync(fd);
       throw err;
     }
   }
@@ -100,7 +102,7 @@ export class ZipReader {
 
   async readEntry(entry: ZipEntry, maxSize: number): Promise<Uint8Array> {
     this.checkReadable(entry, maxSize);
-    return this.finish(entry, await this.readCompressed(entry));
+    return this.finish(entry, this.readCompressed(entry));
   }
 
   /**
@@ -111,9 +113,9 @@ export class ZipReader {
     for (const e of entries) this.checkReadable(e, maxSize);
     const out = new Map<ZipEntry, Uint8Array>();
     for (const span of this.spans(entries)) {
-      const buf = await readUpTo(this.fh, span.start, span.end - span.start);
+      const buf = readUpTo(this.fd, span.start, span.end - span.start);
       for (const e of span.entries) {
-        const data = this.dataIn(buf, e.localHeaderOffset - span.start, e) ?? (await this.readCompressed(e));
+        const data = this.dataIn(buf, e.localHeaderOffset - span.start, e) ?? this.readCompressed(e);
         out.set(e, this.finish(e, data));
       }
     }
@@ -121,7 +123,7 @@ export class ZipReader {
   }
 
   async close(): Promise<void> {
-    await this.fh.close();
+    closeSync(this.fd);
   }
 
   /** Refuse before reading: encrypted, or declaring more than the cap (zip-bomb guard). */
@@ -186,17 +188,17 @@ export class ZipReader {
   }
 
   /** The raw (still compressed) bytes, found through the local header: one read, rarely two. */
-  private async readCompressed(entry: ZipEntry): Promise<Uint8Array> {
+  private readCompressed(entry: ZipEntry): Uint8Array {
     const start = entry.localHeaderOffset;
     if (start + 30 > this.dataEnd) {
       throw new ZipError(`member ${entry.name}: local header is outside the archive (truncated?)`);
     }
-    const head = await readUpTo(this.fh, start, Math.min(this.guessLocalSize(entry), this.dataEnd - start));
+    const head = readUpTo(this.fd, start, Math.min(this.guessLocalSize(entry), this.dataEnd - start));
     const inHead = this.dataIn(head, 0, entry);
     if (inHead) return inHead;
     // The local extra field was longer than guessed (e.g. ZIP64): read the data on its own.
     const dataStart = start + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
-    return readExactly(this.fh, dataStart, entry.compressedSize, `member ${entry.name}`);
+    return readExactly(this.fd, dataStart, entry.compressedSize, `member ${entry.name}`);
   }
 }
 
@@ -207,12 +209,12 @@ interface DirectoryLocation {
 }
 
 /** Find the end-of-central-directory record (and its ZIP64 twin when present). */
-async function readDirectoryLocation(fh: FileHandle, fileSize: number): Promise<DirectoryLocation> {
+function readDirectoryLocation(fd: number, fileSize: number): DirectoryLocation {
   const tailLen = Math.min(fileSize, EOCD_SIZE + MAX_COMMENT + ZIP64_LOCATOR_SIZE);
   const tailStart = fileSize - tailLen;
-  const tail = await readExactly(fh, tailStart, tailLen, 'end of file');
+  const tail = readExactly(fd, tailStart, tailLen, 'end of file');
   const at = findEocd(tail);
-  if (at < 0) throw new ZipError(await describeNonZip(fh, fileSize));
+  if (at < 0) throw new ZipError(describeNonZip(fd, fileSize));
 
   const disk = tail.readUInt16LE(at + 4);
   const cdDisk = tail.readUInt16LE(at + 6);
@@ -225,7 +227,7 @@ async function readDirectoryLocation(fh: FileHandle, fileSize: number): Promise<
   if (loc >= 0 && tail.readUInt32LE(loc) === SIG_ZIP64_LOCATOR) {
     const eocd64Offset = readU64(tail, loc + 8, 'ZIP64 locator');
     if (eocd64Offset + ZIP64_EOCD_SIZE > tailStart + loc) throw new ZipError('ZIP64 end record points outside the file (corrupted)');
-    const rec = await readExactly(fh, eocd64Offset, ZIP64_EOCD_SIZE, 'ZIP64 end record');
+    const rec = readExactly(fd, eocd64Offset, ZIP64_EOCD_SIZE, 'ZIP64 end record');
     if (rec.readUInt32LE(0) !== SIG_ZIP64_EOCD) throw new ZipError('ZIP64 end record missing (corrupted or truncated)');
     if (rec.readUInt32LE(16) !== 0 || rec.readUInt32LE(20) !== 0) throw new ZipError('multi-disk archives are not supported');
     count = readU64(rec, 32, 'ZIP64 entry count');
@@ -253,9 +255,9 @@ function findEocd(tail: Buffer): number {
 }
 
 /** A precise reason for a missing end record: empty, not a zip at all, or cut short. */
-async function describeNonZip(fh: FileHandle, fileSize: number): Promise<string> {
+function describeNonZip(fd: number, fileSize: number): string {
   if (fileSize === 0) return 'empty file (not a zip)';
-  const head = await readUpTo(fh, 0, 4);
+  const head = readUpTo(fd, 0, 4);
   if (head.length === 4 && head.readUInt32LE(0) === SIG_LOCAL) {
     return 'truncated zip (no end-of-central-directory record; still being written or cut short)';
   }
@@ -327,19 +329,19 @@ function readU64(buf: Buffer, at: number, what: string): number {
   return Number(v);
 }
 
-async function readUpTo(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+function readUpTo(fd: number, position: number, length: number): Buffer {
   const buf = Buffer.allocUnsafe(Math.max(0, length));
   let got = 0;
   while (got < length) {
-    const { bytesRead } = await fh.read(buf, got, length - got, position + got);
+    const bytesRead = readSync(fd, buf, got, length - got, position + got);
     if (bytesRead === 0) break;
     got += bytesRead;
   }
   return buf.subarray(0, got);
 }
 
-async function readExactly(fh: FileHandle, position: number, length: number, what: string): Promise<Buffer> {
-  const buf = await readUpTo(fh, position, length);
+function readExactly(fd: number, position: number, length: number, what: string): Buffer {
+  const buf = readUpTo(fd, position, length);
   if (buf.length < length) throw new ZipError(`${what} is cut short (file truncated?)`);
   return buf;
 }

@@ -114,11 +114,6 @@ async function observe(m: Monitor, memory: PollMemory, jobs: Array<[string, Eval
   return { patches, later, byComment, commands };
 }
 
-function unchanged(ev: EvalState, fields: Partial<EvalState>): boolean {
-  for (const k in fields) if (ev[k as keyof EvalState] !== fields[k as keyof EvalState]) return false;
-  return true;
-}
-
 function trackedJob(m: Monitor, key: string, ev: EvalState): TrackedJob {
   return { jobId: ev.job_id ?? '', comment: evalComment(m.experimentId, key), submitted: ev.submitted };
 }
@@ -127,9 +122,11 @@ function trackedJob(m: Monitor, key: string, ev: EvalState): TrackedJob {
 function activePatch(key: string, ev: EvalState, v: Extract<Verdict, { kind: 'active' }>, notes: string): Patch | null {
   const from = ev.status as EvalStatus;
   const to = activeStatus(v.state);
+  const elapsed = v.elapsedSeconds !== null && to !== 'PENDING' ? humanDuration(v.elapsedSeconds) : undefined;
+  // Most of 10,000 queued jobs, most polls: nothing to write, and nothing allocated to find out.
+  if (from === to && ev.slurm_state === v.state && ev.missing_since === null && ev.notes === notes && (elapsed === undefined || ev.elapsed === elapsed)) return null;
   const fields: Partial<EvalState> = { status: to, slurm_state: v.state, missing_since: null, notes };
-  if (v.elapsedSeconds !== null && to !== 'PENDING') fields.elapsed = humanDuration(v.elapsedSeconds);
-  if (unchanged(ev, fields)) return null; // most of 10,000 queued jobs, most polls
+  if (elapsed !== undefined) fields.elapsed = elapsed;
   return { key, jobId: ev.job_id, seen: ev.status, fields, change: to !== from ? change(key, ev, from, to, null, fields.elapsed ?? ev.elapsed, null, notes) : undefined };
 }
 

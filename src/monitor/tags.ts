@@ -1,8 +1,11 @@
 // The `--comment` tags that let SLURM tell us which job is which eval (or monitor link), even
 // when run-inspect lost the job id (killed between sbatch and writing it down).
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 
-const hash = (text: string, length: number) => createHash('sha1').update(text).digest('hex').slice(0, length);
+// crypto.hash (Node 20.12+) is the one-shot form: a new link hashes every eval's key once (10,000).
+const sha1 = (text: string): string =>
+  typeof (crypto as { hash?: unknown }).hash === 'function' ? crypto.hash('sha1', text, 'hex') : createHash('sha1').update(text).digest('hex');
+const hash = (text: string, length: number) => sha1(text).slice(0, length);
 
 /** Stable per experiment directory (its absolute real path). */
 export function experimentIdOf(realExperimentDir: string): string {
