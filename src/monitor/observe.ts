@@ -1,14 +1,8 @@
-// One poll's view of SLURM, turned into a verdict per tracked job. Pure: the caller brings one
-// squeue snapshot and at most one sacct answer.
+// One job's verdict from what SLURM said of it this poll: its squeue line and, when asked, its sacct
+// record. Pure: the poll brings the records.
 import type { AccountingEntry, QueueEntry } from '../slurm/client.js';
 import { parseJobState } from '../slurm/states.js';
 import { parseSlurmTimestamp, parseTimestamp } from '../slurm/time.js';
-
-export interface Snapshot {
-  queue: Map<string, QueueEntry>;
-  /** null when accounting is disabled, or when no job needed it this poll. */
-  accounting: Map<string, AccountingEntry> | null;
-}
 
 export type Verdict =
   | { kind: 'active'; state: string; reason: string; elapsedSeconds: number | null }
@@ -37,9 +31,7 @@ export function isOurs(job: TrackedJob, comment: string, submitTime: string): bo
   return !a || !b || Math.abs(a.getTime() - b.getTime()) <= SUBMIT_TIME_TOLERANCE_MS;
 }
 
-export function judge(job: TrackedJob, snap: Snapshot): Verdict {
-  const q = snap.queue.get(job.jobId);
-  const a = snap.accounting?.get(job.jobId);
+export function judge(job: TrackedJob, q: QueueEntry | undefined, a: AccountingEntry | undefined): Verdict {
   if (q && isOurs(job, q.comment, q.submitTime)) {
     const s = parseJobState(q.state);
     // squeue -t all shows ended jobs for MinJobAge, without an exit code: sacct adds it when asked.
@@ -66,10 +58,7 @@ function ended(state: string, a: AccountingEntry | null, elapsed: number | null)
   };
 }
 
-/** Jobs squeue no longer shows in a state that is final: sacct is asked about these only. */
-export function needsAccounting(jobs: TrackedJob[], queue: Map<string, QueueEntry>): string[] {
-  return jobs.filter((j) => {
-    const q = queue.get(j.jobId);
-    return !q || !isOurs(j, q.comment, q.submitTime) || parseJobState(q.state).kind === 'terminal';
-  }).map((j) => j.jobId);
+/** Whether squeue's line settles the job, or sacct must be asked (gone from the queue, someone else's id, or ended). */
+export function needsAccounting(job: TrackedJob, q: QueueEntry | undefined): boolean {
+  return !q || !isOurs(job, q.comment, q.submitTime) || parseJobState(q.state).kind === 'terminal';
 }

@@ -2,13 +2,13 @@
 // limit) for the jobs that left the queue, then every change written in one state update.
 import { evalLabel, type EvalStatus } from '../domain.js';
 import { findLogs } from '../inspect/find.js';
-import type { AccountingEntry } from '../slurm/client.js';
+import type { AccountingEntry, QueueEntry } from '../slurm/client.js';
 import { INFRASTRUCTURE_FAILURES } from '../slurm/states.js';
 import { formatTimestamp, humanDuration, parseTimestamp } from '../slurm/time.js';
 import type { EvalState, State } from '../state/schema.js';
 import { setEval } from '../state/store.js';
 import type { Monitor } from './context.js';
-import { judge, needsAccounting, type Snapshot, type TrackedJob, type Verdict } from './observe.js';
+import { judge, needsAccounting, type TrackedJob, type Verdict } from './observe.js';
 import { logsDirOf, resolveOutcome } from './outcome.js';
 import { activeStatus, IN_FLIGHT, pendingNote } from './status-map.js';
 import { evalComment } from './tags.js';
@@ -74,19 +74,47 @@ export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> 
 }
 
 /**
- * One squeue and at most one sacct, and every job judged at once: queued jobs are settled here,
- * the others wait for a log read. At 10,000 jobs SLURM's answer is megabytes: nothing of it is
- * kept past this function, so it never outlives the poll's first moments in memory.
+ * One squeue and at most one sacct, and every job judged as its squeue line arrives: queued jobs
+ * are settled there and then, the others wait for sacct or a log read. At 10,000 jobs SLURM's
+ * answer is megabytes; keeping none of it past its line keeps the poll's memory to what changed.
  */
 async function observe(m: Monitor, memory: PollMemory, jobs: Array<[string, EvalState]>, wantComments: boolean) {
+  // Job id → position in `jobs`. Two evals holding one id (a controller reset reused it) are both
+  // judged against its line; their comments tell whose it is.
+  const index = new Map<string, number>();
+  const shared = new Map<string, number[]>();
+  jobs.forEach(([, ev], i) => {
+    const first = index.get(ev.job_id!);
+    if (first === undefined) index.set(ev.job_id!, i);
+    else shared.set(ev.job_id!, [...(shared.get(ev.job_id!) ?? [first]), i]);
+  });
+  const patches: Patch[] = [];
+  const later: Later[] = [];
+  const unsettled = new Map<number, QueueEntry | undefined>(); // position → its squeue line, if any
+  const seen = new Uint8Array(jobs.length);
+  const byComment = wantComments ? new Map<string, SeenJob>() : null;
+
+  const look = (i: number, q: QueueEntry) => {
+    seen[i] = 1;
+    const [key, ev] = jobs[i]!;
+    const job = trackedJob(m, key, ev);
+    if (!memory.accountingDisabled && needsAccounting(job, q)) unsettled.set(i, q);
+    else settle(patches, later, key, ev, judge(job, q, undefined));
+  };
+  await m.slurm.scanQueue(m.user, (q) => {
+    byComment?.set(q.comment, { jobId: q.jobId, submit: q.submitTime });
+    const i = index.get(q.jobId);
+    if (i === undefined) return;
+    for (const j of shared.get(q.jobId) ?? [i]) look(j, q);
+  });
+  if (!memory.accountingDisabled) seen.forEach((s, i) => s === 0 && unsettled.set(i, undefined));
+  else seen.forEach((s, i) => s === 0 && settle(patches, later, jobs[i]![0], jobs[i]![1], { kind: 'absent' }));
+
   let commands = 1;
-  const queue = new Map((await m.slurm.queue(m.user)).map((e) => [e.jobId, e]));
-  const tracked = jobs.map(([key, ev]) => trackedJob(m, key, ev));
-  const askIds = memory.accountingDisabled ? [] : needsAccounting(tracked, queue);
   let accounting: Map<string, AccountingEntry> | null = null;
-  if (askIds.length > 0) {
+  if (unsettled.size > 0) {
     commands++;
-    const entries = await m.slurm.accounting(askIds);
+    const entries = await m.slurm.accounting([...unsettled.keys()].map((i) => jobs[i]![1].job_id!));
     if (entries === null) {
       memory.accountingDisabled = true;
       m.progress.warn('SLURM accounting is disabled: using squeue -t all and the inspect logs instead of sacct');
@@ -95,23 +123,19 @@ async function observe(m: Monitor, memory: PollMemory, jobs: Array<[string, Eval
       ]);
     } else accounting = new Map(entries.map((e) => [e.jobId, e]));
   }
-  const snapshot: Snapshot = { queue, accounting };
-  const patches: Patch[] = [];
-  const later: Later[] = [];
-  jobs.forEach(([key, ev], i) => {
-    const verdict = judge(tracked[i]!, snapshot);
-    // Most of 10,000 jobs are queued and unchanged: judged without a promise or a log read.
-    if (verdict.kind === 'active' && activeStatus(verdict.state) === 'PENDING') {
-      const patch = activePatch(key, ev, verdict, pendingNote(verdict.reason));
-      if (patch) patches.push(patch);
-    } else later.push({ key, ev, verdict });
-  });
-  let byComment: Map<string, SeenJob> | null = null;
-  if (wantComments) {
-    byComment = new Map();
-    for (const e of queue.values()) byComment.set(e.comment, { jobId: e.jobId, submit: e.submitTime });
+  for (const [i, q] of unsettled) {
+    const [key, ev] = jobs[i]!;
+    settle(patches, later, key, ev, judge(trackedJob(m, key, ev), q, accounting?.get(ev.job_id!)));
   }
   return { patches, later, byComment, commands };
+}
+
+/** A queued job is written now (no promise, no log read); every other verdict waits for `later`. */
+function settle(patches: Patch[], later: Later[], key: string, ev: EvalState, verdict: Verdict): void {
+  if (verdict.kind === 'active' && activeStatus(verdict.state) === 'PENDING') {
+    const patch = activePatch(key, ev, verdict, pendingNote(verdict.reason));
+    if (patch) patches.push(patch);
+  } else later.push({ key, ev, verdict });
 }
 
 function trackedJob(m: Monitor, key: string, ev: EvalState): TrackedJob {

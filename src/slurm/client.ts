@@ -56,6 +56,8 @@ export interface Slurm {
   submit(req: SubmitRequest): Promise<SubmitOutcome>;
   /** Every job of `user` that the controller still knows (`squeue -t all`), one call. */
   queue(user: string): Promise<QueueEntry[]>;
+  /** The same, handed over one entry at a time and none kept: a poll over 10,000 jobs holds only what it needs. */
+  scanQueue(user: string, each: (entry: QueueEntry) => void): Promise<void>;
   /** Accounting records of these jobs, as few sacct calls as the argument limit allows; null when accounting is disabled. */
   accounting(jobIds: string[]): Promise<AccountingEntry[] | null>;
   /** Accounting records of `user`'s jobs submitted since `since` (to find a submission whose id was lost). */
@@ -109,6 +111,10 @@ export function createSlurmClient(o: SlurmClientOptions): Slurm {
 
   const accountingDisabled = (stderr: string) => /accounting storage is disabled/i.test(stderr);
 
+  async function scanQueue(user: string, each: (entry: QueueEntry) => void): Promise<void> {
+    scanQueueText((await read('squeue', ['--noheader', '--states=all', `--user=${user}`, `--format=${QUEUE_FORMAT}`]))!, each);
+  }
+
   return {
     async submit(req) {
       const args = ['--parsable', ...req.options];
@@ -124,8 +130,12 @@ export function createSlurmClient(o: SlurmClientOptions): Slurm {
     },
 
     async queue(user) {
-      return parseQueue((await read('squeue', ['--noheader', '--states=all', `--user=${user}`, `--format=${QUEUE_FORMAT}`]))!);
+      const entries: QueueEntry[] = [];
+      await scanQueue(user, (e) => entries.push(e));
+      return entries;
     },
+
+    scanQueue,
 
     async accounting(jobIds) {
       const entries: AccountingEntry[] = [];
@@ -177,6 +187,11 @@ function lines(text: string): string[] {
  */
 export function parseQueue(text: string): QueueEntry[] {
   const entries: QueueEntry[] = [];
+  scanQueueText(text, (e) => entries.push(e));
+  return entries;
+}
+
+function scanQueueText(text: string, each: (entry: QueueEntry) => void): void {
   for (let pos = 0; pos < text.length; ) {
     let nl = text.indexOf('\n', pos);
     if (nl === -1) nl = text.length;
@@ -193,9 +208,8 @@ export function parseQueue(text: string): QueueEntry[] {
     const [jobId = '', state = '', reason = '', elapsed = '', submit = '', start = ''] = fields;
     if (!/^\d/.test(jobId) || !state) continue;
     const comment = from <= line.length ? line.slice(from).trim() : '';
-    entries.push({ jobId, state: firstWord(state), reason, elapsedSeconds: durationOf(elapsed), submitTime: submit, startTime: start, comment });
+    each({ jobId, state: firstWord(state), reason, elapsedSeconds: durationOf(elapsed), submitTime: submit, startTime: start, comment });
   }
-  return entries;
 }
 
 // Most jobs show the same few durations (every pending job `0:00`): each is parsed once.

@@ -57,6 +57,10 @@ export class MemorySlurm implements Slurm {
     return { ok: true, jobId: id };
   }
 
+  async scanQueue(_user: string, each: (entry: QueueEntry) => void): Promise<void> {
+    for (const e of await this.queue()) each(e);
+  }
+
   async queue(): Promise<QueueEntry[]> {
     this.calls.push('squeue');
     this.fail('squeue');
