@@ -46,7 +46,8 @@ describe('launch: the monitor chain', () => {
   it('waits for fine-tuning, hands off across short walltimes, ends with every eval terminal and nothing left queued', async () => {
     // --time=5 (minutes) lasts 12 real seconds; USR1@120 arrives 4.8 s before the end.
     s = sandbox({ FAKE_SLURM_TIME_SCALE: '0.04', RUN_INSPECT_LOCK_STALE_S: '3' });
-    const { dir, keys } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 5, missingCheckpoints: ['r16_reverse_words_epoch2'] });
+    // 7 evals of 8 s, two at a time: about 32 s of work, so at least two hand-offs however fast the monitor polls.
+    const { dir, keys } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 8, missingCheckpoints: ['r16_reverse_words_epoch2'] });
     const ft = [await sbatch(s, finetuneScript(dir, 'r4', 3), join(dir, 'r4')), await sbatch(s, finetuneScript(dir, 'r16', 2, 1), join(dir, 'r16'))];
     const r = await s.cli(['launch', dir, '--after', ft.join(':'), '--time', '5', '--poll-interval', '1', '--stagger', '0', '--max-in-flight', '2', '--safety-margin', '2']);
     expect(r.exitCode).toBe(0);
