@@ -44,7 +44,7 @@ export interface PollMemory {
   accountingDisabled: boolean;
 }
 
-/** A tracked eval whose verdict needs a look at its inspect logs before it can be written. */
+/** A tracked eval settled after SLURM was asked: running, ended and vanished jobs need a look at their inspect logs. */
 type Later = { key: string; ev: EvalState; verdict: Verdict };
 
 export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> {
@@ -63,7 +63,7 @@ export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> 
     return { changes: [], byComment: null, commands: 0 };
   }
   // SLURM errors propagate: the caller logs the failed poll and nothing here was changed.
-  const seen = await observe(m, memory, jobs, unconfirmed > 0);
+  const seen = await askSlurm(m, memory, jobs, unconfirmed > 0);
   const patches = seen.patches;
   for (const { key, ev, verdict } of seen.later) {
     const patch = verdict.kind === 'active' ? activePatch(key, ev, verdict, await liveProgress(m, ev)) : await patchFor(m, key, ev, verdict, now, memory.accountingDisabled);
@@ -78,7 +78,7 @@ export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> 
  * are settled there and then, the others wait for sacct or a log read. At 10,000 jobs SLURM's
  * answer is megabytes; keeping none of it past its line keeps the poll's memory to what changed.
  */
-async function observe(m: Monitor, memory: PollMemory, jobs: Array<[string, EvalState]>, wantComments: boolean) {
+async function askSlurm(m: Monitor, memory: PollMemory, jobs: Array<[string, EvalState]>, wantComments: boolean) {
   // Job id → position in `jobs`. Two evals holding one id (a controller reset reused it) are both
   // judged against its line; their comments tell whose it is.
   const index = new Map<string, number>();
