@@ -229,12 +229,15 @@ set -euo pipefail
 NODE=node
 BUNDLE="\${SLURM_SUBMIT_DIR:-.}/dist/run-inspect.mjs"
 ARGS=("$@")
+# V8 sizes its young generation (32 MB) for busy servers; the monitor sleeps between polls. With
+# 1 MB semi-spaces its peak memory at 10,000 evals is ~137 MB instead of ~180 (npm run bench).
+NODE_FLAGS=(--max-semi-space-size=1)
 
 # sbatch --signal=B:USR1 reaches only this shell: pass it (and TERM) on to node, which saves and
 # hands off. Exit 4 (handed off with evals in flight) and 1 (every eval ended, some failed) mean
 # this link did its job, so SLURM records it as COMPLETED; anything else stays a failure.
 set +e
-"$NODE" "$BUNDLE" run --chain "\${ARGS[@]}" &
+"$NODE" "\${NODE_FLAGS[@]}" "$BUNDLE" run --chain "\${ARGS[@]}" &
 child=$!
 trap 'kill -USR1 "$child" 2>/dev/null' USR1
 trap 'kill -TERM "$child" 2>/dev/null' TERM

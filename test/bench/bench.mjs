@@ -13,7 +13,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { templateLog } from './inspect-logs.mjs';
 import { max, mean, quantile } from './measure.mjs';
-import { resetFake, runBaseline, runOurs } from './scenario.mjs';
+import { jobNodeFlags, resetFake, runBaseline, runOurs } from './scenario.mjs';
 import { makeWrappers } from './wrappers.mjs';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -73,6 +73,7 @@ const ctx = {
   fakeBin: FAKE_BIN,
   wrapBin: makeWrappers(join(root, 'bin'), FAKE_BIN),
   node: process.execPath,
+  nodeFlags: jobNodeFlags(REPO),
   user: userInfo().username,
   templateFile: join(root, 'inspect-log-template.json'),
   submitAllMax: Number(process.env.BENCH_SUBMIT_ALL_MAX ?? 1000),
@@ -144,7 +145,7 @@ function ratio(a, b) {
 
 // ---------------------------------------------------------------------------------------------
 
-const results = { bundle: BUNDLE, machine: {}, sizes: {}, coldStart: null, bundleBytes: null };
+const results = { bundle: BUNDLE, nodeFlags: ctx.nodeFlags, machine: {}, sizes: {}, coldStart: null, bundleBytes: null };
 let exitCode = 0;
 try {
   results.machine = { node: process.version, cpus: cpus().length, memGiB: r1(totalmem() / 2 ** 30), loadavgStart: loadavg().map(r1) };
@@ -271,6 +272,7 @@ function printTable(res) {
   if (res.bundle !== join(REPO, 'dist', 'run-inspect.mjs')) lines.push(`BUNDLE UNDER TEST: ${res.bundle} (not dist/run-inspect.mjs)`);
   lines.push(`run-inspect bench: node ${res.machine.node}, ${res.machine.cpus} CPUs, ${res.machine.memGiB} GiB, load ${res.machine.loadavgStart.join(' ')} → ${res.machine.loadavgEnd?.join(' ')}, ${res.seconds} s`);
   lines.push(`polls: run --poll-interval 1 on fake-slurm (jobs recorded, never run); per poll = from one poll squeue to the next; CPU = the monitor process only`);
+  lines.push(`monitor: node ${res.nodeFlags.join(' ')} <bundle> run ... (the node options of slurm/run-inspect.sbatch, as the monitor job runs it)`);
   lines.push('');
   const head = ['evals', 'who', 'polls', 'cmd max', 'cmd mean', 'cmd quiet', 'CPU p50', 'CPU p95', 'CPU max', 'wall p50', 'own p50', 'RSS MB', 'KB/poll', 'sum wr', 'sum ms', 'state ms'];
   const w = [6, 9, 5, 7, 8, 9, 7, 7, 7, 8, 7, 6, 7, 6, 6, 8];

@@ -12,7 +12,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { templateLog } from './inspect-logs.mjs';
-import { runOurs } from './scenario.mjs';
+import { jobNodeFlags, runOurs } from './scenario.mjs';
 import { makeWrappers } from './wrappers.mjs';
 
 const argv = process.argv.slice(2);
@@ -109,6 +109,7 @@ try {
     fakeBin: join(HERE_REPO, 'fake-slurm', 'bin'),
     wrapBin: makeWrappers(join(root, 'bin'), join(HERE_REPO, 'fake-slurm', 'bin')),
     node: process.execPath,
+    nodeFlags: jobNodeFlags(HERE_REPO),
     user: userInfo().username,
     templateFile: join(root, 'inspect-log-template.json'),
     submitAllMax: 0,

@@ -13,6 +13,17 @@ export const FLIP = join(HERE, 'flip.mjs');
 export const BASELINE = join(HERE, 'baseline.mjs');
 export const POLL_INTERVAL_S = 1;
 
+/**
+ * The node options the monitor job script starts the bundle with (`NODE_FLAGS=(...)` in
+ * slurm/run-inspect.sbatch): the monitor is measured as it runs on a cluster.
+ */
+export function jobNodeFlags(repo) {
+  const file = join(repo, 'slurm', 'run-inspect.sbatch');
+  const m = /^NODE_FLAGS=\((.*)\)$/m.exec(readFileSync(file, 'utf8'));
+  if (!m) throw new Error(`${file}: no NODE_FLAGS=(...) line`);
+  return m[1].trim().split(/\s+/).filter(Boolean);
+}
+
 const pad2 = (n) => String(n).padStart(2, '0');
 /** run-inspect's timestamp form (local time). */
 export const stamp = (d = new Date()) =>
@@ -233,7 +244,7 @@ export async function runOurs(ctx, size, log, loop = {}) {
   const exp = synthesize(join(work, 'experiment'), size);
   const env = monitorEnv(ctx, fsDir);
   const bundle = (args, extra, opts = {}) =>
-    observe(ctx.node, [ctx.bundle, ...args], { env: { ...env, ...extra }, cwd: work, stdoutFile: join(work, `${opts.name}.out`), stderrFile: join(work, `${opts.name}.err`), ...opts });
+    observe(ctx.node, [...ctx.nodeFlags, ctx.bundle, ...args], { env: { ...env, ...extra }, cwd: work, stdoutFile: join(work, `${opts.name}.out`), stderrFile: join(work, `${opts.name}.err`), ...opts });
   const res = { size };
 
   // 1. Submission with --stagger 0: every eval up to ctx.submitAllMax; above it the first
@@ -302,7 +313,7 @@ export async function runOurs(ctx, size, log, loop = {}) {
   log(`  polling loop: ${plan.steps.length} polls (${plan.counts.started} start, ${plan.counts.completed} complete, ${plan.counts.failed} fail per busy poll; last poll: squeue loses every job)`);
   const loopLog = join(work, 'loop.cmdlog');
   const tracker = summaryTracker(join(exp.dir, 'experiment_summary.md'));
-  const loopRun = await observe(ctx.node, [...(loop.nodeArgs ?? []), loop.bundle ?? ctx.bundle, 'run', exp.dir, '--poll-interval', String(POLL_INTERVAL_S), '--stagger', '0'], {
+  const loopRun = await observe(ctx.node, [...ctx.nodeFlags, ...(loop.nodeArgs ?? []), loop.bundle ?? ctx.bundle, 'run', exp.dir, '--poll-interval', String(POLL_INTERVAL_S), '--stagger', '0'], {
     env: { ...env, BENCH_CMD_LOG: loopLog, BENCH_POLL_HOOK: FLIP, BENCH_PLAN: planFile, BENCH_HOOK_LOG: join(work, 'hook.log'), BENCH_NODE: ctx.node },
     cwd: work,
     stdoutFile: join(work, 'loop.out'),
