@@ -139,9 +139,10 @@ describe('run-inspect on a real SLURM cluster', () => {
       const ranRows = links.filter((a) => ran.includes(a.id));
       expect(ranRows.map((a) => a.id)).toEqual(ran);
       for (const a of ranRows) expect([a.id, a.state, a.exitCode]).toEqual([a.id, 'COMPLETED', '0:0']);
-      // the last link cancelled the successor it had queued, which never ran
-      const neverRan = links.filter((a) => !ran.includes(a.id));
-      expect(neverRan.map((a) => a.state)).toEqual(['CANCELLED by 0']);
+      // The last link cancelled the successor it had queued, which never ran — unless the evals
+      // ended right at a hand-off: then the last link found them ended at its start and queued none.
+      const neverRan = links.filter((a) => !ran.includes(a.id)).map((a) => a.state);
+      expect([[], ['CANCELLED by 0']]).toContainEqual(neverRan);
       expect(secondsOf(ranRows[0]!.start)).toBeGreaterThanOrEqual(ftEnd);
       for (let i = 1; i < ranRows.length; i++) expect(secondsOf(ranRows[i]!.start)).toBeGreaterThanOrEqual(secondsOf(ranRows[i - 1]!.end));
       const left = [...(await squeueAll()).values()].filter((q) => q.comment === tags.monitor && /PENDING|RUNNING/.test(q.state));
