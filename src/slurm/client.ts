@@ -111,9 +111,8 @@ export function createSlurmClient(o: SlurmClientOptions): Slurm {
 
   const accountingDisabled = (stderr: string) => /accounting storage is disabled/i.test(stderr);
 
-  async function scanQueue(user: string, each: (entry: QueueEntry) => void): Promise<void> {
-    scanQueueText((await read('squeue', ['--noheader', '--states=all', `--user=${user}`, `--format=${QUEUE_FORMAT}`]))!, each);
-  }
+  const queueText = async (user: string) =>
+    (await read('squeue', ['--noheader', '--states=all', `--user=${user}`, `--format=${QUEUE_FORMAT}`]))!;
 
   return {
     async submit(req) {
@@ -130,12 +129,12 @@ export function createSlurmClient(o: SlurmClientOptions): Slurm {
     },
 
     async queue(user) {
-      const entries: QueueEntry[] = [];
-      await scanQueue(user, (e) => entries.push(e));
-      return entries;
+      return parseQueue(await queueText(user));
     },
 
-    scanQueue,
+    async scanQueue(user, each) {
+      scanQueueText(await queueText(user), each);
+    },
 
     async accounting(jobIds) {
       const entries: AccountingEntry[] = [];
