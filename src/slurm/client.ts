@@ -191,23 +191,56 @@ export function parseQueue(text: string): QueueEntry[] {
 }
 
 function scanQueueText(text: string, each: (entry: QueueEntry) => void): void {
+  const fields = new FieldScanner(text);
   for (let pos = 0; pos < text.length; ) {
     let nl = text.indexOf('\n', pos);
     if (nl === -1) nl = text.length;
-    const line = text.slice(pos, text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+    const end = text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    fields.startLine(pos, end);
     pos = nl + 1;
     // %i|%T|%r|%M|%V|%S, then the comment (%k): the rest of the line, whatever it holds.
-    const fields: string[] = [];
-    let from = 0;
-    while (fields.length < 6 && from <= line.length) {
-      const bar = line.indexOf('|', from);
-      fields.push(line.slice(from, bar === -1 ? line.length : bar).trim());
-      from = bar === -1 ? line.length + 1 : bar + 1;
-    }
-    const [jobId = '', state = '', reason = '', elapsed = '', submit = '', start = ''] = fields;
+    const jobId = fields.next();
+    const state = fields.next();
     if (!/^\d/.test(jobId) || !state) continue;
-    const comment = from <= line.length ? line.slice(from).trim() : '';
-    each({ jobId, state: firstWord(state), reason, elapsedSeconds: durationOf(elapsed), submitTime: submit, startTime: start, comment });
+    const reason = fields.next();
+    const elapsed = fields.next();
+    const submitTime = fields.next();
+    const startTime = fields.next();
+    each({ jobId, state: firstWord(state), reason, elapsedSeconds: durationOf(elapsed), submitTime, startTime, comment: fields.rest() });
+  }
+}
+
+/**
+ * `|`-separated fields sliced straight from squeue's text: 10,000 lines come each poll, and no line
+ * string or field array is made for them. The next `|` is searched once, however far it is.
+ */
+class FieldScanner {
+  private at = 0;
+  private end = 0;
+  private bar: number;
+
+  constructor(private readonly text: string) {
+    this.bar = text.indexOf('|');
+  }
+
+  startLine(start: number, end: number): void {
+    this.at = start;
+    this.end = end;
+  }
+
+  /** The next field of the line, trimmed; '' past its last one. */
+  next(): string {
+    if (this.at > this.end) return '';
+    if (this.bar !== -1 && this.bar < this.at) this.bar = this.text.indexOf('|', this.at);
+    const stop = this.bar === -1 || this.bar > this.end ? this.end : this.bar;
+    const field = this.text.slice(this.at, stop).trim();
+    this.at = stop + 1;
+    return field;
+  }
+
+  /** The rest of the line, `|` included, trimmed. */
+  rest(): string {
+    return this.at <= this.end ? this.text.slice(this.at, this.end).trim() : '';
   }
 }
 

@@ -60,10 +60,11 @@ describe('slurm client', () => {
   });
 
   it('reads squeue lines whatever their ending, padding or comment, and skips what is not a job', () => {
-    const text = ['', '  7 | PENDING | Priority | 0:00 |2026-11-29T04:00:00|N/A| run-inspect:a:b ', '8|RUNNING|None|1-02:03:04|x|y|a|b|c\r', 'JOBID|STATE', '9|COMPLETING', ''].join('\n');
+    const text = ['', '  7 | PENDING | Priority | 0:00 |2026-11-29T04:00:00|N/A| run-inspect:a:b ', '8|RUNNING|None|1-02:03:04|x|y|a|b|c\r', '10|PENDING|', '11 no bars here', 'JOBID|STATE', '9|COMPLETING', ''].join('\n');
     expect(parseQueue(text)).toEqual([
       { jobId: '7', state: 'PENDING', reason: 'Priority', elapsedSeconds: 0, submitTime: '2026-11-29T04:00:00', startTime: 'N/A', comment: 'run-inspect:a:b' },
       { jobId: '8', state: 'RUNNING', reason: 'None', elapsedSeconds: 93784, submitTime: 'x', startTime: 'y', comment: 'a|b|c' },
+      { jobId: '10', state: 'PENDING', reason: '', elapsedSeconds: null, submitTime: '', startTime: '', comment: '' },
       { jobId: '9', state: 'COMPLETING', reason: '', elapsedSeconds: null, submitTime: '', startTime: '', comment: '' },
     ]);
   });
