@@ -46,12 +46,12 @@ const OWNED: [key: string, field: 'status' | 'jobId' | 'completed' | 'notes'][] 
   ['notes', 'notes'],
 ];
 
-/** A replacement of text[start, end) by `text`; `key` when it rewrites that eval's row. */
+/** A replacement of text[start, end) by `text`; `row` when it rewrites that row (its index in RowPlaces). */
 interface Edit {
   start: number;
   end: number;
   text: string;
-  key?: string;
+  row?: number;
 }
 
 /**
@@ -67,21 +67,50 @@ export function updateEvaluationsTable(text: string, rows: EvalRowOut[], file: s
  * `updateRows` calls, so a poll that rewrites a few rows of a 10,000-row table does not parse the
  * file again (only appending rows or adding the table does).
  */
-export interface SummaryForUpdate {
+export type SummaryForUpdate = {
   readonly text: string;
   readonly file: string;
   readonly eol: string;
-  readonly table: EvaluationsTable | null;
-  /** The parse, for adding a table when there is none (it is stale once rows were edited). */
-  readonly doc: MarkdownDoc;
-  readonly where: EvaluationsLocation;
+} & (
+  | { readonly table: RowPlaces; readonly parsed?: undefined }
+  /** No table yet: the parse, to add one. */
+  | { readonly table: null; readonly parsed: { doc: MarkdownDoc; where: EvaluationsLocation } }
+);
+
+/**
+ * Where the Evaluations rows are: each row's span (its line, trimmed) and nothing more. Split into
+ * cells, a 10,000-row table is 80,000 objects a monitor would carry all night and move on every
+ * rewrite; a row is split again when it is checked. `updateRows` moves the spans in place.
+ */
+export interface RowPlaces {
+  readonly names: string[];
+  readonly columns: Map<string, number>;
+  readonly header: { start: number; end: number };
+  /** Row spans in text order. */
+  readonly starts: number[];
+  readonly ends: number[];
+  /** `evalRowKey` → index into starts/ends. */
+  readonly byKey: Map<string, number>;
 }
 
 export function parseForUpdate(text: string, file: string): SummaryForUpdate {
   checkSummaryText(text, file);
   const doc = parseMarkdown(text);
   const where = locateEvaluations(doc, file);
-  return { text, file, eol: detectEol(text), table: where.table, doc, where };
+  const eol = detectEol(text);
+  return where.table ? { text, file, eol, table: placesOf(where.table) } : { text, file, eol, table: null, parsed: { doc, where } };
+}
+
+function placesOf(table: EvaluationsTable): RowPlaces {
+  const index = new Map(table.rows.map((row, i) => [row, i]));
+  return {
+    names: table.names,
+    columns: table.columns,
+    header: { start: table.header.start, end: table.header.end },
+    starts: table.rows.map((r) => r.start),
+    ends: table.rows.map((r) => r.end),
+    byKey: new Map([...table.byKey].map(([key, row]) => [key, index.get(row)!])),
+  };
 }
 
 /** The summary with these rows written; the same object when nothing changed. */
@@ -89,44 +118,32 @@ export function updateRows(s: SummaryForUpdate, rows: EvalRowOut[]): SummaryForU
   const wanted = new Map<string, EvalRowOut>(); // last row for a key wins
   for (const row of rows.map(sanitizeRow)) wanted.set(evalRowKey(row.run, row.task, row.epoch), row);
   if (wanted.size === 0) return s;
-  if (!s.table) return parseForUpdate(addEvaluationsTable(s.doc, s.where, [...wanted.values()], s.eol, s.file), s.file);
+  if (!s.table) return parseForUpdate(addEvaluationsTable(s.parsed.doc, s.parsed.where, [...wanted.values()], s.eol, s.file), s.file);
   const edits = tableEdits(s.text, s.table, wanted, s.eol);
   if (edits.length === 0) return s;
   const text = applyEdits(s.text, edits);
-  if (edits.some((e) => e.key === undefined)) return parseForUpdate(text, s.file); // rows appended
-  return { ...s, text, table: shiftRows(s.table, edits, text) };
+  if (edits.some((e) => e.row === undefined)) return parseForUpdate(text, s.file); // rows appended
+  shiftRows(s.table, edits);
+  return { ...s, text };
 }
 
-/**
- * The table after `edits` (row rewrites, sorted) made `text`: rewritten rows are split again, the
- * rows after them move by the length difference. The old table's spans are moved in place.
- */
-function shiftRows(table: EvaluationsTable, edits: Edit[], text: string): EvaluationsTable {
-  const rows: RowSpan[] = [];
+/** Move the row spans to where `edits` (row rewrites, sorted) put them: a rewritten row is exactly its new text. */
+function shiftRows(places: RowPlaces, edits: Edit[]): void {
+  const { starts, ends } = places;
   let delta = 0;
   let next = 0;
-  for (const row of table.rows) {
+  for (let i = 0; i < starts.length; i++) {
     const edit = edits[next];
-    if (edit && edit.start === row.start) {
+    if (edit?.row === i) {
       next++;
-      const start = edit.start + delta;
-      const rewritten = splitRow(text, start, start + edit.text.length);
-      table.byKey.set(edit.key!, rewritten);
-      rows.push(rewritten);
+      starts[i] = edit.start + delta;
+      ends[i] = starts[i]! + edit.text.length;
       delta += edit.text.length - (edit.end - edit.start);
-      continue;
+    } else if (delta !== 0) {
+      starts[i]! += delta;
+      ends[i]! += delta;
     }
-    if (delta !== 0) {
-      row.start += delta;
-      row.end += delta;
-      for (const cell of row.cells) {
-        cell.start += delta;
-        cell.end += delta;
-      }
-    }
-    rows.push(row);
   }
-  return { ...table, rows, end: table.end + delta };
 }
 
 function sanitizeRow(row: EvalRowOut): EvalRowOut {
@@ -144,15 +161,15 @@ function sanitizeRow(row: EvalRowOut): EvalRowOut {
 // ---------------------------------------------------------------------------------------------
 // An existing table: rewrite changed rows in place, append new ones after the last row
 
-function tableEdits(text: string, table: EvaluationsTable, wanted: Map<string, EvalRowOut>, eol: string): Edit[] {
+function tableEdits(text: string, table: RowPlaces, wanted: Map<string, EvalRowOut>, eol: string): Edit[] {
   const edits: Edit[] = [];
   const appended: string[] = [];
   for (const [key, want] of wanted) {
-    const row = table.byKey.get(key);
-    if (!row) appended.push(formatRow(table.names.map((name) => newCellValue(canonicalKey(name), want))));
+    const i = table.byKey.get(key);
+    if (i === undefined) appended.push(formatRow(table.names.map((name) => newCellValue(canonicalKey(name), want))));
     else {
-      const edit = rowEdit(text, table, row, want);
-      if (edit) edits.push({ ...edit, key });
+      const edit = rowEdit(text, table, splitRow(text, table.starts[i]!, table.ends[i]!), want);
+      if (edit) edits.push({ ...edit, row: i });
     }
   }
   if (appended.length > 0) edits.push(appendAfterTable(text, table, appended, eol));
@@ -160,7 +177,7 @@ function tableEdits(text: string, table: EvaluationsTable, wanted: Map<string, E
 }
 
 /** The new text of a row whose owned cells differ from `want`, or null when they already match. */
-function rowEdit(text: string, table: EvaluationsTable, row: RowSpan, want: EvalRowOut): Edit | null {
+function rowEdit(text: string, table: RowPlaces, row: RowSpan, want: EvalRowOut): Edit | null {
   const changes = new Map<number, string>(); // column index → new value
   for (const [key, field] of OWNED) {
     const i = table.columns.get(key);
@@ -214,8 +231,9 @@ function formatRow(values: string[]): string {
 }
 
 /** New rows go at the end of the table's last line, each on its own line with that line's indent. */
-function appendAfterTable(text: string, table: EvaluationsTable, rows: string[], eol: string): Edit {
-  const last = table.rows[table.rows.length - 1] ?? table.header;
+function appendAfterTable(text: string, table: RowPlaces, rows: string[], eol: string): Edit {
+  const n = table.starts.length;
+  const last = n > 0 ? { start: table.starts[n - 1]!, end: table.ends[n - 1]! } : table.header;
   const lineStart = text.lastIndexOf('\n', last.start - 1) + 1;
   const indent = /^[ \t]*$/.test(text.slice(lineStart, last.start)) ? text.slice(lineStart, last.start) : '';
   const nl = text.indexOf('\n', last.end);

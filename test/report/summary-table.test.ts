@@ -3,8 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { parseSummary } from '../../src/experiment/summary.js';
-import type { EvaluationsTable } from '../../src/experiment/summary.js';
-import { type EvalRowOut, parseForUpdate, updateEvaluationsTable, updateRows, upsertSection } from '../../src/report/summary-table.js';
+import { type EvalRowOut, type RowPlaces, parseForUpdate, updateEvaluationsTable, updateRows, upsertSection } from '../../src/report/summary-table.js';
 
 const SHARED = new URL('../../../shared/fixtures/experiments/', import.meta.url);
 const WITH = readFileSync(new URL('with-status-tables.md', SHARED), 'utf8');
@@ -119,7 +118,7 @@ describe('an existing Evaluations table', () => {
 
 describe('updates kept parsed between polls', () => {
   /** The table's spans as a fresh parse of `text` finds them. */
-  const spans = (t: EvaluationsTable | null) => [...(t?.byKey ?? [])].map(([key, r]) => [key, r.start, r.end, r.cells.map((c) => [c.start, c.end])]);
+  const spans = (t: RowPlaces | null) => ({ rows: [t?.starts, t?.ends], keys: [...(t?.byKey ?? [])] });
 
   test('a long run of row rewrites gives the text, and the row offsets, of a parse from scratch', () => {
     const keys = [['r4', '0'], ['r4', '1'], ['r4', '2'], ['r16', '0'], ['r16', '1'], ['r16', '2'], ['Llama-3.2-3B_base', '-'], ['r32', '0']] as const;
