@@ -44,21 +44,26 @@ export interface PollMemory {
   accountingDisabled: boolean;
 }
 
+/** The evals with a job in flight: keys[i] is evals[i]'s key (two arrays, not 10,000 pairs, each poll). */
+type Jobs = { keys: string[]; evals: EvalState[] };
+
 /** A tracked eval settled after SLURM was asked: running, ended and vanished jobs need a look at their inspect logs. */
 type Later = { key: string; ev: EvalState; verdict: Verdict };
 
 export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> {
   const state = (await m.store.current())!;
   const now = m.clock.now();
-  const jobs: Array<[string, EvalState]> = [];
+  const jobs: Jobs = { keys: [], evals: [] };
   let unconfirmed = 0; // SUBMITTING without an id: reconciled by the submitter
   for (const key in state.evaluations) {
     const ev = state.evaluations[key]!;
     if (!IN_FLIGHT.has(ev.status as EvalStatus)) continue;
-    if (ev.job_id) jobs.push([key, ev]);
-    else unconfirmed++;
+    if (ev.job_id) {
+      jobs.keys.push(key);
+      jobs.evals.push(ev);
+    } else unconfirmed++;
   }
-  if (jobs.length === 0 && unconfirmed === 0) {
+  if (jobs.keys.length === 0 && unconfirmed === 0) {
     await applyPatches(m, [], now);
     return { changes: [], byComment: null, commands: 0 };
   }
@@ -78,25 +83,27 @@ export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> 
  * are settled there and then, the others wait for sacct or a log read. At 10,000 jobs SLURM's
  * answer is megabytes; keeping none of it past its line keeps the poll's memory to what changed.
  */
-async function askSlurm(m: Monitor, memory: PollMemory, jobs: Array<[string, EvalState]>, wantComments: boolean) {
+async function askSlurm(m: Monitor, memory: PollMemory, { keys, evals }: Jobs, wantComments: boolean) {
   // Job id → position in `jobs`. Two evals holding one id (a controller reset reused it) are both
   // judged against its line; their comments tell whose it is.
   const index = new Map<string, number>();
   const shared = new Map<string, number[]>();
-  jobs.forEach(([, ev], i) => {
-    const first = index.get(ev.job_id!);
-    if (first === undefined) index.set(ev.job_id!, i);
-    else shared.set(ev.job_id!, [...(shared.get(ev.job_id!) ?? [first]), i]);
-  });
+  for (let i = 0; i < evals.length; i++) {
+    const id = evals[i]!.job_id!;
+    const first = index.get(id);
+    if (first === undefined) index.set(id, i);
+    else shared.set(id, [...(shared.get(id) ?? [first]), i]);
+  }
   const patches: Patch[] = [];
   const later: Later[] = [];
   const unsettled = new Map<number, QueueEntry | undefined>(); // position → its squeue line, if any
-  const seen = new Uint8Array(jobs.length);
+  const seen = new Uint8Array(evals.length);
   const byComment = wantComments ? new Map<string, SeenJob>() : null;
 
   const look = (i: number, q: QueueEntry) => {
     seen[i] = 1;
-    const [key, ev] = jobs[i]!;
+    const key = keys[i]!;
+    const ev = evals[i]!;
     const job = trackedJob(m, key, ev);
     if (!memory.accountingDisabled && needsAccounting(job, q)) unsettled.set(i, q);
     else settle(patches, later, key, ev, judge(job, q, undefined));
@@ -107,14 +114,17 @@ async function askSlurm(m: Monitor, memory: PollMemory, jobs: Array<[string, Eva
     if (i === undefined) return;
     for (const j of shared.get(q.jobId) ?? [i]) look(j, q);
   });
-  if (!memory.accountingDisabled) seen.forEach((s, i) => s === 0 && unsettled.set(i, undefined));
-  else seen.forEach((s, i) => s === 0 && settle(patches, later, jobs[i]![0], jobs[i]![1], { kind: 'absent' }));
+  for (let i = 0; i < seen.length; i++) {
+    if (seen[i] === 1) continue;
+    if (!memory.accountingDisabled) unsettled.set(i, undefined);
+    else settle(patches, later, keys[i]!, evals[i]!, { kind: 'absent' });
+  }
 
   let commands = 1;
   let accounting: Map<string, AccountingEntry> | null = null;
   if (unsettled.size > 0) {
     commands++;
-    const entries = await m.slurm.accounting([...unsettled.keys()].map((i) => jobs[i]![1].job_id!));
+    const entries = await m.slurm.accounting([...unsettled.keys()].map((i) => evals[i]!.job_id!));
     if (entries === null) {
       memory.accountingDisabled = true;
       m.progress.warn('SLURM accounting is disabled: using squeue -t all and the inspect logs instead of sacct');
@@ -124,8 +134,8 @@ async function askSlurm(m: Monitor, memory: PollMemory, jobs: Array<[string, Eva
     } else accounting = new Map(entries.map((e) => [e.jobId, e]));
   }
   for (const [i, q] of unsettled) {
-    const [key, ev] = jobs[i]!;
-    settle(patches, later, key, ev, judge(trackedJob(m, key, ev), q, accounting?.get(ev.job_id!)));
+    const ev = evals[i]!;
+    settle(patches, later, keys[i]!, ev, judge(trackedJob(m, keys[i]!, ev), q, accounting?.get(ev.job_id!)));
   }
   return { patches, later, byComment, commands };
 }

@@ -189,6 +189,20 @@ describe('poll', () => {
     expect(Object.values(await evals(m)).find((e) => e.job_id === id)!.status).toBe('MISSING');
   });
 
+  it('two evals holding one job id (reused after a reset) are each judged against its squeue line', async () => {
+    const m = await submitted();
+    const [stale, owner] = Object.keys(await evals(m)) as [string, string];
+    const staleJob = (await evals(m))[stale]!.job_id!;
+    const id = (await evals(m))[owner]!.job_id!;
+    // The stale eval's job was lost with the controller's state; its id went to the owner's job.
+    m.slurm.set(staleJob, { inQueue: false, inAccounting: false });
+    await m.store.update((s) => (setEval(s!, stale, { job_id: id }), s!));
+    m.slurm.set(id, { state: 'RUNNING' });
+    await poll(m, { accountingDisabled: true }); // squeue alone: the line is all there is
+    const after = await evals(m);
+    expect([after[stale]!.status, after[owner]!.status]).toEqual(['MISSING', 'RUNNING']);
+  });
+
   it('without accounting, judges a job that left squeue by its inspect log', async () => {
     const m = await submitted();
     m.slurm.accountingEnabled = false;
