@@ -2,7 +2,7 @@
 // record. Pure: the poll brings the records.
 import type { AccountingEntry, QueueEntry } from '../slurm/client.js';
 import { parseJobState } from '../slurm/states.js';
-import { parseSlurmTimestamp, parseTimestamp } from '../slurm/time.js';
+import { parseSlurmTimestamp, timestampMs } from '../slurm/time.js';
 
 export type Verdict =
   | { kind: 'active'; state: string; reason: string; elapsedSeconds: number | null }
@@ -26,9 +26,10 @@ const SUBMIT_TIME_TOLERANCE_MS = 10 * 60_000;
 export function isOurs(job: TrackedJob, comment: string, submitTime: string): boolean {
   const theirs = comment === '(null)' ? '' : comment;
   if (theirs) return theirs === job.comment;
-  const a = parseSlurmTimestamp(submitTime);
-  const b = job.submitted ? parseTimestamp(job.submitted) : null;
-  return !a || !b || Math.abs(a.getTime() - b.getTime()) <= SUBMIT_TIME_TOLERANCE_MS;
+  // SLURM prints `T` between date and time, run-inspect a space: timestampMs reads both.
+  const a = timestampMs(submitTime);
+  const b = job.submitted ? timestampMs(job.submitted) : null;
+  return a === null || b === null || Math.abs(a - b) <= SUBMIT_TIME_TOLERANCE_MS;
 }
 
 export function judge(job: TrackedJob, q: QueueEntry | undefined, a: AccountingEntry | undefined): Verdict {

@@ -59,3 +59,18 @@ export function parseTimestamp(text: string): Date | null {
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
   return new Date(y, mo - 1, d, h, mi, s);
 }
+
+// A poll compares the submit times of thousands of jobs, most of them a few distinct seconds (jobs
+// go out in batches): each text is parsed once.
+const msByText = new Map<string, number | null>();
+
+/** parseTimestamp's instant in milliseconds (null when not a timestamp), remembered per text. */
+export function timestampMs(text: string): number | null {
+  let ms = msByText.get(text);
+  if (ms === undefined) {
+    ms = parseTimestamp(text)?.getTime() ?? null;
+    if (msByText.size > 5000) msByText.clear();
+    msByText.set(text, ms);
+  }
+  return ms;
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chunkIds, createSlurmClient, parseQueue } from '../../src/slurm/client.js';
 import type { CommandResult, CommandRunner } from '../../src/slurm/exec.js';
 import { parseJobState } from '../../src/slurm/states.js';
-import { humanDuration, parseSlurmDuration } from '../../src/slurm/time.js';
+import { humanDuration, parseSlurmDuration, timestampMs } from '../../src/slurm/time.js';
 
 type Call = { cmd: string; args: string[]; cwd?: string; input?: string };
 
@@ -135,5 +135,14 @@ describe('SLURM words', () => {
     expect(parseSlurmDuration('INVALID')).toBeNull();
     expect(humanDuration(292)).toBe('4m 52s');
     expect(humanDuration(3723)).toBe('1h 2m 3s');
+  });
+
+  it('reads SLURM\'s and run-inspect\'s timestamps as the same local instant, the same each time it is asked', () => {
+    const at = new Date(2026, 10, 29, 4, 0, 5).getTime();
+    expect(timestampMs('2026-11-29T04:00:05')).toBe(at);
+    expect(timestampMs('2026-11-29 04:00:05')).toBe(at);
+    expect(timestampMs('2026-11-29T04:00:05')).toBe(at);
+    expect(timestampMs('N/A')).toBeNull();
+    expect(timestampMs('Unknown')).toBeNull();
   });
 });
