@@ -7,7 +7,7 @@ import { checkCheckpoint } from '../experiment/checkpoints.js';
 import { discoverEvals } from '../experiment/discover.js';
 import { readSummary, type ExperimentSummary } from '../experiment/summary.js';
 import { UserError } from '../errors.js';
-import { allSucceeded, countsLine, finalSummary } from '../report/final.js';
+import { allSucceeded, countByStatus, countsLine, finalSummary, formatCounts } from '../report/final.js';
 import { resultRows, resultsSection } from '../report/results.js';
 import type { LogEntry } from '../report/runlog.js';
 import { summaryPath, SummaryTableSync } from '../report/summary-file.js';
@@ -154,10 +154,12 @@ async function pass(m: Monitor, memory: PollMemory, announced: { allSubmitted: b
   await m.runlog.writeAll(polled.changes.map((c) => changeEntry(m, afterPoll.evaluations[c.key]!, c)));
   if (polled.byComment) await reconcileIntents(m, polled.byComment, memory.accountingDisabled);
   const submitted = await submitReady(m, shouldStop);
-  const evals = Object.values((await m.store.current())!.evaluations);
-  const waiting = evals.filter((e) => e.status === 'NOT_SUBMITTED' || e.status === 'SUBMITTING').length;
+  const state = (await m.store.current())!;
+  const counts = countByStatus(state); // one look at 10,000 evals serves the check and the log line
+  const waiting = (counts.NOT_SUBMITTED ?? 0) + (counts.SUBMITTING ?? 0);
   if (!announced.allSubmitted && waiting === 0 && (submitted.submitted > 0 || polled.commands > 0)) {
     announced.allSubmitted = true;
+    const evals = Object.values(state.evaluations);
     const ids = evals.flatMap((e) => (e.job_id ? [Number(e.job_id)] : []));
     await m.runlog.write('ALL_SUBMITTED', 'Evaluation submission complete', [
       ['Summary', `${ids.length} evaluations submitted (${evals.filter((e) => e.notes.startsWith('sbatch failed')).length} failures)`],
@@ -165,7 +167,7 @@ async function pass(m: Monitor, memory: PollMemory, announced: { allSubmitted: b
     ]);
   }
   if (polled.commands > 0) {
-    await m.runlog.write('STATUS_CHECK', 'Polling SLURM', [['Command', `squeue -u ${m.user} -t all`], ['Result', countsLine((await m.store.current())!)]]);
+    await m.runlog.write('STATUS_CHECK', 'Polling SLURM', [['Command', `squeue -u ${m.user} -t all`], ['Result', formatCounts(counts)]]);
   }
 }
 

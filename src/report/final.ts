@@ -4,7 +4,7 @@ import type { EvalState, State } from '../state/schema.js';
 
 const SUCCESS: EvalStatus = 'COMPLETED';
 
-function countByStatus(state: State): Record<string, number> {
+export function countByStatus(state: State): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const key in state.evaluations) {
     const status = state.evaluations[key]!.status;
@@ -15,7 +15,11 @@ function countByStatus(state: State): Record<string, number> {
 
 /** `8 COMPLETED, 1 FAILED` in a stable order. */
 export function countsLine(state: State): string {
-  return Object.entries(countByStatus(state)).sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => `${n} ${s}`).join(', ');
+  return formatCounts(countByStatus(state));
+}
+
+export function formatCounts(counts: Record<string, number>): string {
+  return Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => `${n} ${s}`).join(', ');
 }
 
 export function allSucceeded(state: State): boolean {
