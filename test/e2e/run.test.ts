@@ -60,6 +60,10 @@ describe('run', () => {
     for (const action of ['DISCOVER_EXPERIMENT', 'VERIFY_FINETUNING', 'VERIFY_CHECKPOINTS', 'IDENTIFY_EVALS', 'SUBMIT_EVAL', 'ALL_SUBMITTED', 'STATUS_CHECK', 'STATE_CHANGE', 'ALL_COMPLETE']) {
       expect(log).toMatch(new RegExp(`^\\[\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\] ${action}: `, 'm'));
     }
+    // each poll's counts, the last one all seven done
+    const counts = [...log.matchAll(/STATUS_CHECK: Polling SLURM\nCommand: squeue -u \S+ -t all\nResult: (.*)/g)].map((m) => m[1]);
+    expect(counts.at(-1)).toBe('7 COMPLETED');
+    expect(counts[0]).toMatch(/^(\d+ (COMPLETED|PENDING|RUNNING)(, |$))+/);
 
     // A second run finds everything finished: no submission, file untouched.
     const again = await s.cli(['run', dir, ...FAST]);
