@@ -14,6 +14,7 @@ import { summaryPath, SummaryTableSync } from '../report/summary-file.js';
 import { SlurmCommandError } from '../slurm/exec.js';
 import { formatTimestamp, humanDuration } from '../slurm/time.js';
 import { acquireMonitorLock, monitorLockPath } from '../state/lock.js';
+import { evalKeys } from '../state/keys.js';
 import type { EvalState, State } from '../state/schema.js';
 import { readState } from '../state/store.js';
 import { chainName, linkDeadline, otherLinks, submitLink } from './chain.js';
@@ -172,7 +173,7 @@ async function pass(m: Monitor, memory: PollMemory, announced: { allSubmitted: b
 }
 
 function everyEvalEnded(state: State): boolean {
-  for (const key in state.evaluations) if (!isTerminal(state.evaluations[key]!.status as EvalStatus)) return false;
+  for (const key of evalKeys(state)) if (!isTerminal(state.evaluations[key]!.status as EvalStatus)) return false;
   return true;
 }
 

@@ -6,6 +6,7 @@ import type { AccountingEntry, QueueEntry } from '../slurm/client.js';
 import { INFRASTRUCTURE_FAILURES } from '../slurm/states.js';
 import { formatTimestamp, humanDuration, parseTimestamp } from '../slurm/time.js';
 import type { EvalState, State } from '../state/schema.js';
+import { evalKeys } from '../state/keys.js';
 import { setEval } from '../state/store.js';
 import type { Monitor } from './context.js';
 import { judge, needsAccounting, type TrackedJob, type Verdict } from './observe.js';
@@ -55,7 +56,7 @@ export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> 
   const now = m.clock.now();
   const jobs: Jobs = { keys: [], evals: [] };
   let unconfirmed = 0; // SUBMITTING without an id: reconciled by the submitter
-  for (const key in state.evaluations) {
+  for (const key of evalKeys(state)) {
     const ev = state.evaluations[key]!;
     if (!IN_FLIGHT.has(ev.status as EvalStatus)) continue;
     if (ev.job_id) {

@@ -48,7 +48,9 @@ export function mergeDiscovered(m: Monitor, current: State | null, summary: Expe
     monitor: { holder: null, chain_name: null, links: [], successor_job_id: null, sbatch_options: [], stopped: null, finished: null },
     evaluations: {},
   };
-  for (const spec of evals) state.evaluations[spec.key] ??= newEvalState(m, spec);
+  const added = evals.filter((spec) => !Object.hasOwn(state.evaluations, spec.key));
+  // A new object: the one read may be sealed (evalKeys), and its key list must stay true.
+  if (added.length > 0) state.evaluations = { ...state.evaluations, ...Object.fromEntries(added.map((spec) => [spec.key, newEvalState(m, spec)])) };
   return state;
 }
 

@@ -8,6 +8,7 @@ import type { LogEntry } from '../report/runlog.js';
 import type { SubmitOutcome } from '../slurm/client.js';
 import { formatTimestamp, parseTimestamp } from '../slurm/time.js';
 import type { EvalState } from '../state/schema.js';
+import { evalKeys } from '../state/keys.js';
 import { setEval } from '../state/store.js';
 import type { Monitor } from './context.js';
 import type { SeenJob } from './poll.js';
@@ -31,7 +32,7 @@ export async function submitReady(m: Monitor, shouldStop: () => boolean): Promis
     const state = (await m.store.current())!;
     let inFlight = 0;
     const ready: string[] = [];
-    for (const key in state.evaluations) {
+    for (const key of evalKeys(state)) {
       const status = state.evaluations[key]!.status;
       if (IN_FLIGHT.has(status as EvalStatus)) inFlight++;
       else if (status === 'NOT_SUBMITTED') ready.push(key);

@@ -1,12 +1,13 @@
 // The final summary: what ended how, where the results are, how to look at them.
 import { evalLabel, type EvalStatus } from '../domain.js';
+import { evalKeys } from '../state/keys.js';
 import type { EvalState, State } from '../state/schema.js';
 
 const SUCCESS: EvalStatus = 'COMPLETED';
 
 export function countByStatus(state: State): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const key in state.evaluations) {
+  for (const key of evalKeys(state)) {
     const status = state.evaluations[key]!.status;
     counts[status] = (counts[status] ?? 0) + 1;
   }

@@ -4,6 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { evalKeys } from '../state/keys.js';
 import type { EvalState, State } from '../state/schema.js';
 import { parseForUpdate, updateEvaluationsTable, updateRows, type EvalRowOut, type SummaryForUpdate } from './summary-table.js';
 
@@ -55,7 +56,7 @@ export class SummaryTableSync {
     const file = summaryPath(this.experimentDir);
     const last = this.last?.stamp === (await stampOf(file)) ? this.last : null;
     const changed: Array<[string, EvalState]> = [];
-    for (const key in state.evaluations) {
+    for (const key of evalKeys(state)) {
       const ev = state.evaluations[key]!;
       const before = last?.evals.get(key); // evals are replaced, never edited: same object, same row
       if (before !== ev && (!before || !sameRow(before, ev))) changed.push([key, ev]);

@@ -2,6 +2,7 @@
 // by hand). A monitor writes the file every poll but at 10,000 evals only a few evaluations change
 // between two writes: each evaluation's line is kept and only changed ones are stringified again,
 // and the bytes are encoded into one buffer that is reused (no 5 MB of garbage per write).
+import { evalKeys } from './keys.js';
 import type { EvalState, State } from './schema.js';
 
 /**
@@ -25,16 +26,16 @@ export class StateSerializer {
   serialize(state: State): { bytes: Buffer; changed: boolean } {
     const { evaluations, ...rest } = state;
     const head = JSON.stringify(rest, null, 2).replace(/\n}$/, ',\n  "evaluations": {');
-    const linesChanged = this.updateLines(evaluations);
+    const linesChanged = this.updateLines(evalKeys(state), evaluations);
     const changed = linesChanged || head !== this.head;
     this.head = head;
     return { bytes: this.encode(), changed };
   }
 
-  private updateLines(evaluations: Record<string, EvalState>): boolean {
+  private updateLines(keys: readonly string[], evaluations: Record<string, EvalState>): boolean {
     let i = 0;
     let changed = false;
-    for (const key in evaluations) {
+    for (const key of keys) {
       const ev = evaluations[key]!;
       if (this.evals[i] !== ev || this.keys[i] !== key) {
         this.keys[i] = key;

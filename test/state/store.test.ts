@@ -12,8 +12,10 @@ describe('eval_jobs.json', () => {
   it('writes one line per evaluation and reads back what it wrote', () => {
     const s = base();
     expect(parseState(serializeState(s), 'f')).toEqual(s);
-    s.evaluations['r_t_epoch0'] = { ...parseState(JSON.stringify({ ...s, evaluations: { k: { run: 'r', task: 't', epoch: 0, job_id: '1', status: 'PENDING', submitted: null, completed: null, elapsed: null, log_path: null, script: 'r/eval/t_epoch0.slurm' } } }), 'f').evaluations.k! };
-    s.evaluations['r_t_epoch1'] = { ...s.evaluations['r_t_epoch0']!, epoch: 1 };
+    // once written, the evaluations' key set is sealed: new evals come in a new object
+    expect(() => (s.evaluations['r_t_epoch0'] = s.evaluations['x']!)).toThrow(TypeError);
+    const ev0 = { ...parseState(JSON.stringify({ ...s, evaluations: { k: { run: 'r', task: 't', epoch: 0, job_id: '1', status: 'PENDING', submitted: null, completed: null, elapsed: null, log_path: null, script: 'r/eval/t_epoch0.slurm' } } }), 'f').evaluations.k! };
+    s.evaluations = { r_t_epoch0: ev0, r_t_epoch1: { ...ev0, epoch: 1 } };
     const text = serializeState(s);
     expect(parseState(text, 'f')).toEqual(s);
     expect(text.split('\n').filter((l) => l.startsWith('    "r_t_epoch'))).toHaveLength(2);
@@ -70,7 +72,9 @@ describe('eval_jobs.json', () => {
     expect(serializer.serialize(s).changed).toBe(true);
     same();
     expect(serializer.serialize(s).bytes.toString()).toContain('"r_t_epoch3": {"run":"r","task":"t","epoch":3,"job_id":"42","status":"PENDING"');
-    delete s.evaluations['r_t_epoch0'];
+    expect(() => delete s.evaluations['r_t_epoch0']).toThrow(TypeError);
+    const { r_t_epoch0: _removed, ...rest } = s.evaluations;
+    s.evaluations = rest;
     same();
     s.evaluations = {};
     same();
