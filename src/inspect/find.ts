@@ -92,7 +92,7 @@ export function shortTaskName(task: string): string {
 
 /** Equal after normalisation (`//`, `/./`, `..` and trailing slashes); null matches only null. */
 export function modelPathMatches(wanted: string | null, logPath: string | null): boolean {
-  if (wanted === null || logPath === null) return wanted === logPath;
+  if (wanted === null || logPath === null || wanted === logPath) return wanted === logPath;
   return normalizeModelPath(wanted) === normalizeModelPath(logPath);
 }
 
