@@ -108,7 +108,9 @@ async function monitorLoop(
   const memory: PollMemory = { accountingDisabled: false };
   const summaryTable = new SummaryTableSync(m.experimentDir);
   await summaryTable.sync((await m.store.current())!); // the table is true from the link's start
-  const announced = { allSubmitted: false };
+  // ALL_SUBMITTED once per experiment, not once per link: a link that starts with nothing left to
+  // submit stays quiet (an earlier link said it); evals put back by `retry` get their own.
+  const announced = { allSubmitted: waitingCount(countByStatus((await m.store.current())!)) === 0 };
   for (;;) {
     try {
       await pass(m, memory, announced, () => stopReason() !== null);
@@ -157,7 +159,8 @@ async function pass(m: Monitor, memory: PollMemory, announced: { allSubmitted: b
   const submitted = await submitReady(m, shouldStop);
   const state = (await m.store.current())!;
   const counts = countByStatus(state); // one look at 10,000 evals serves the check and the log line
-  const waiting = (counts.NOT_SUBMITTED ?? 0) + (counts.SUBMITTING ?? 0);
+  const waiting = waitingCount(counts);
+  if (waiting > 0) announced.allSubmitted = false;
   if (!announced.allSubmitted && waiting === 0 && (submitted.submitted > 0 || polled.commands > 0)) {
     announced.allSubmitted = true;
     const evals = Object.values(state.evaluations);
@@ -170,6 +173,11 @@ async function pass(m: Monitor, memory: PollMemory, announced: { allSubmitted: b
   if (polled.commands > 0) {
     await m.runlog.write('STATUS_CHECK', 'Polling SLURM', [['Command', `squeue -u ${m.user} -t all`], ['Result', formatCounts(counts)]]);
   }
+}
+
+/** Evals still to be submitted or whose submission is unconfirmed. */
+function waitingCount(counts: Record<string, number>): number {
+  return (counts.NOT_SUBMITTED ?? 0) + (counts.SUBMITTING ?? 0);
 }
 
 function everyEvalEnded(state: State): boolean {

@@ -81,6 +81,8 @@ describe('launch: the monitor chain', () => {
     expect((log.match(/^\[.*\] HANDOFF: Monitor job \d+ → \d+/gm) ?? []).length).toBeGreaterThanOrEqual(2);
     expect(log).toMatch(/CHAIN_END: Every evaluation has ended/);
     expect((log.match(/ALL_COMPLETE/g) ?? []).length).toBe(1);
+    // the links after the one that submitted the last eval do not announce it again
+    expect((log.match(/^\[.*\] ALL_SUBMITTED: /gm) ?? []).length).toBe(1);
   }, 200_000);
 
   it('loses nothing when a link is killed with SIGKILL mid-poll', async () => {
