@@ -3,10 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { discoverEvals } from '../../src/experiment/discover.js';
+import { readSummary } from '../../src/experiment/summary.js';
 import { poll, type PollMemory } from '../../src/monitor/poll.js';
+import { mergeDiscovered } from '../../src/monitor/prepare.js';
 import { reconcileIntents, submitReady } from '../../src/monitor/submit.js';
 import { evalComment } from '../../src/monitor/tags.js';
 import { formatTimestamp } from '../../src/slurm/time.js';
+import { evalKeys } from '../../src/state/keys.js';
 import { setEval } from '../../src/state/store.js';
 import { FAKE_INSPECT } from '../support/make-experiment.mjs';
 import { memoryMonitor, type TestMonitor } from '../support/memory-monitor.js';
@@ -96,6 +100,22 @@ describe('submission', () => {
     const m = await memoryMonitor({ maxInFlight: 2 });
     expect((await submitReady(m, never)).submitted).toBe(2);
     expect((await submitReady(m, never)).submitted).toBe(0);
+  });
+});
+
+describe('discovery', () => {
+  it('an eval script found after the evals were walked is added (in a new object: the walked one is sealed)', async () => {
+    const m = await submitted();
+    const state = (await m.store.current())!;
+    const before = evalKeys(state); // walked: its key set is sealed now
+    expect(before).toHaveLength(7);
+    const { summary } = await readSummary(join(m.experimentDir, 'experiment_summary.md'));
+    const { evals: specs } = await discoverEvals(m.experimentDir);
+    const extra = { ...specs[0]!, key: `${specs[0]!.key}_late` };
+    const next = await m.store.update((s) => mergeDiscovered(m, s, summary, [...specs, extra]));
+    expect(evalKeys(next)).toEqual([...before, extra.key]);
+    expect(next.evaluations[extra.key]).toMatchObject({ status: 'NOT_SUBMITTED', job_id: null });
+    expect(await submitReady(m, never)).toMatchObject({ submitted: 1 });
   });
 });
 
