@@ -10,13 +10,14 @@ import { createSlurmClient } from './slurm/client.js';
 import { execaRunner, SlurmCommandError } from './slurm/exec.js';
 import { parseSlurmDuration } from './slurm/time.js';
 import { fileRunLog } from './report/runlog.js';
+import { CruijffFiles } from './report/cruijff-files.js';
 import { createProgress } from './report/progress.js';
 import { StateStore } from './state/store.js';
 import { DEFAULT_RUN_OPTIONS, type Monitor, type RunOptions } from './monitor/context.js';
 import { experimentIdOf } from './monitor/tags.js';
 import { runMonitor } from './monitor/monitor.js';
 import { launchCommand, reportCommand, retryCommand, statusCommand, stopCommand } from './commands.js';
-import { SUMMARY_FILE } from './report/summary-file.js';
+import { detectLayout, type ExperimentLayout } from './experiment/layout.js';
 
 declare const __VERSION__: string | undefined;
 const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';
@@ -24,7 +25,8 @@ const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';
 const USAGE = `run-inspect ${VERSION}: submit and monitor an experiment's inspect-ai evals on SLURM
 
 Usage: run-inspect <command> [EXPERIMENT_DIR] [options]
-EXPERIMENT_DIR defaults to the current directory and must hold experiment_summary.md.
+EXPERIMENT_DIR defaults to the current directory and must hold experiment_summary.yaml
+(cruijff_kit's cells layout) or experiment_summary.md (the seed-era layout).
 
 Commands:
   run      discover, verify fine-tuning and checkpoints, submit every eval, poll until all ended
@@ -128,9 +130,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const positionals = parsed.positionals;
   if (command !== 'retry' && positionals.length > 1) throw new UserError(`${command}: one EXPERIMENT_DIR at most, got ${positionals.join(' ')}`);
-  const experimentDir = experimentDirOf(positionals[0]);
+  const layout = layoutOf(positionals[0]);
+  const experimentDir = layout.dir;
   const options = runOptionsOf(values);
-  const monitor = buildMonitor(experimentDir, options, command === 'run' ? values['dry-run'] !== true : false);
+  const monitor = buildMonitor(layout, options, command === 'run' ? values['dry-run'] !== true : false);
   const out = (text: string) => process.stdout.write(text);
 
   switch (command) {
@@ -152,23 +155,15 @@ export async function main(argv: string[]): Promise<number> {
   return 2;
 }
 
-function experimentDirOf(arg: string | undefined): string {
+function layoutOf(arg: string | undefined): ExperimentLayout {
   const dir = resolve(arg ?? '.');
-  const file = resolve(dir, SUMMARY_FILE);
   try {
     if (!statSync(dir).isDirectory()) throw new UserError(`${dir}: not a directory`);
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`${dir}: no such experiment directory`);
   }
-  try {
-    statSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`${file}: missing (give the experiment directory that holds experiment_summary.md)`);
-    throw new UserError(`${file}: cannot be read (${code ?? (e as Error).message})`);
-  }
-  return realpathSync(dir);
+  return detectLayout(realpathSync(dir));
 }
 
 function numberOption(values: Record<string, unknown>, name: string, fallback: number, min = 0): number {
@@ -188,6 +183,7 @@ function runOptionsOf(values: Record<string, string | boolean | undefined>): Run
     pollIntervalS: numberOption(values, 'poll-interval', DEFAULT_RUN_OPTIONS.pollIntervalS, 0),
     staggerS: numberOption(values, 'stagger', DEFAULT_RUN_OPTIONS.staggerS, 0),
     maxInFlight: numberOption(values, 'max-in-flight', DEFAULT_RUN_OPTIONS.maxInFlight, 1),
+    maxUserJobs: DEFAULT_RUN_OPTIONS.maxUserJobs, // only logs/monitor.json's max_submit sets it
     finetune,
     dryRun: values['dry-run'] === true,
     maxRetries: numberOption(values, 'max-retries', DEFAULT_RUN_OPTIONS.maxRetries, 0),
@@ -254,8 +250,10 @@ function bundlePath(): string {
   return realpathSync(process.argv[1] ?? '.');
 }
 
-function buildMonitor(experimentDir: string, options: RunOptions, acting: boolean): Monitor {
+function buildMonitor(layout: ExperimentLayout, options: RunOptions, acting: boolean): Monitor {
+  const experimentDir = layout.dir;
   const stop = { requested: null as string | null };
+  const progress = createProgress();
   let wake: (() => void) | null = null;
   if (acting) {
     for (const sig of ['SIGTERM', 'SIGUSR1', 'SIGINT', 'SIGHUP'] as const) {
@@ -266,11 +264,12 @@ function buildMonitor(experimentDir: string, options: RunOptions, acting: boolea
     }
   }
   return {
+    layout,
     experimentDir,
     experimentId: experimentIdOf(experimentDir),
     user: userInfo().username,
     slurm: createSlurmClient({ run: execaRunner }),
-    store: new StateStore(experimentDir),
+    store: new StateStore(layout.state),
     clock: {
       now: () => new Date(),
       sleep: (ms) =>
@@ -285,8 +284,9 @@ function buildMonitor(experimentDir: string, options: RunOptions, acting: boolea
           wake = finish;
         }),
     },
-    runlog: fileRunLog(experimentDir),
-    progress: createProgress(),
+    runlog: fileRunLog(layout.runLog),
+    cruijff: layout.cruijff ? new CruijffFiles(layout.runLog, layout.cruijff, (message) => progress.warn(message)) : null,
+    progress,
     stop,
     options,
     env: process.env,

@@ -4,20 +4,20 @@ import { join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { evalLabel, type EvalStatus } from './domain.js';
 import { UserError } from './errors.js';
-import { checkCheckpoint } from './experiment/checkpoints.js';
-import { discoverEvals } from './experiment/discover.js';
+import { checkModel } from './experiment/checkpoints.js';
+import { readDesign } from './experiment/design.js';
 import { readSummary } from './experiment/summary.js';
 import { chainName, otherLinks, submitLink } from './monitor/chain.js';
 import type { Monitor } from './monitor/context.js';
 import { activeFinetuneJobs } from './monitor/finetune.js';
 import { EXIT, type Relaunch } from './monitor/monitor.js';
-import { mergeDiscovered } from './monitor/prepare.js';
+import { loadExperiment, mergeDiscovered } from './monitor/prepare.js';
 import { IN_FLIGHT } from './monitor/status-map.js';
 import { monitorComment } from './monitor/tags.js';
 import { metricChart } from './report/chart.js';
 import { countsLine } from './report/final.js';
 import { chooseMainMetric, formatReport, resultRows, resultsSection, type ReportFormat } from './report/results.js';
-import { summaryPath, syncSummaryTable } from './report/summary-file.js';
+import { syncSummaryTable } from './report/summary-file.js';
 import { upsertSection } from './report/summary-table.js';
 import type { QueueEntry } from './slurm/client.js';
 import { parseJobState } from './slurm/states.js';
@@ -32,7 +32,7 @@ function requireState(state: State | null, m: Monitor): State {
 }
 
 export async function statusCommand(m: Monitor, json: boolean, out: (text: string) => void): Promise<number> {
-  const state = requireState(await readState(m.experimentDir), m);
+  const state = requireState(await readState(m.layout.state), m);
   let queue: Map<string, QueueEntry> | null = null;
   let queueError: string | null = null;
   try {
@@ -84,16 +84,14 @@ export interface LaunchOptions {
 
 export async function launchCommand(m: Monitor, o: LaunchOptions, relaunch: Relaunch, out: (text: string) => void): Promise<number> {
   // Bad input fails now, on the login node, not at 3 am inside the job.
-  const { summary } = await readSummary(summaryPath(m.experimentDir));
-  const { evals } = await discoverEvals(m.experimentDir);
-  if (evals.length === 0) throw new UserError(`${m.experimentDir}: no eval scripts found (expected {run}/eval/{task}_epoch{N}.slurm or {task}_base.slurm)`);
+  const { design, evals, unscripted } = await loadExperiment(m);
   const existing = await otherLinks(m.slurm, m.user, m.experimentId, undefined);
   if (existing.length > 0) {
     throw new UserError(`${m.experimentDir}: a monitor job is already queued or running (${existing.map((q) => `${q.jobId} ${q.state}`).join(', ')}); \`run-inspect stop\` it first`);
   }
   let after: string[] = [];
   if (o.after === 'auto') {
-    const known = summary.finetuneJobs.flatMap((j) => (j.jobId ? [j.jobId] : []));
+    const known = design.finetuneJobs.flatMap((j) => (j.jobId ? [j.jobId] : []));
     after = (await activeFinetuneJobs(m.slurm, m.user, m.experimentDir, known, [])).map((j) => j.jobId);
   } else if (o.after) {
     after = o.after.split(/[:,]/).filter(Boolean);
@@ -105,16 +103,20 @@ export async function launchCommand(m: Monitor, o: LaunchOptions, relaunch: Rela
   const stateFile = m.store.file;
   const before = await readFile(stateFile, 'utf8').catch(() => null);
   await m.store.update((cur) => {
-    const s = mergeDiscovered(m, cur, summary, evals);
+    const s = mergeDiscovered(m, cur, design, evals, unscripted);
     s.monitor.sbatch_options = o.sbatchOptions;
     s.monitor.chain_name = chainName(m.experimentDir, m.experimentId);
     s.monitor.finished = null;
     return s;
   });
+  // cruijff_kit's detach sentinel is sticky; launching again is the user's word to resume.
+  const detach = m.layout.cruijff && (await m.cruijff?.detachRequested()) ? m.layout.cruijff.detach : null;
+  if (detach) await rm(detach, { force: true });
   let jobId: string;
   try {
     jobId = await submitLink(m.slurm, {
       experimentDir: m.experimentDir,
+      output: m.layout.monitorOutput,
       experimentId: m.experimentId,
       jobName: chainName(m.experimentDir, m.experimentId),
       sbatchOptions: o.sbatchOptions,
@@ -123,8 +125,10 @@ export async function launchCommand(m: Monitor, o: LaunchOptions, relaunch: Rela
     });
   } catch (e) {
     await (before === null ? rm(stateFile, { force: true }) : writeFileAtomic(stateFile, before));
+    if (detach) await writeFileAtomic(detach, '');
     throw e;
   }
+  if (detach) await m.runlog.write('RESUME', 'Removed logs/.detach: launching again resumes monitoring', [['Details', detach]]);
   await m.runlog.write('LAUNCH', 'Queued the run-inspect monitor job', [
     ['Details', `after ${after.length ? after.join(', ') : 'nothing (starts when scheduled)'}; ${o.sbatchOptions.join(' ')}`],
     ['Result', `Monitor Job ID ${jobId}`],
@@ -134,7 +138,7 @@ export async function launchCommand(m: Monitor, o: LaunchOptions, relaunch: Rela
 }
 
 export async function stopCommand(m: Monitor, cancelEvals: boolean, out: (text: string) => void): Promise<number> {
-  requireState(await readState(m.experimentDir), m);
+  requireState(await readState(m.layout.state), m);
   const links = (await otherLinks(m.slurm, m.user, m.experimentId, undefined)).map((q) => q.jobId);
   await m.slurm.cancel(links);
   const cancelled: string[] = [];
@@ -152,7 +156,7 @@ export async function stopCommand(m: Monitor, cancelEvals: boolean, out: (text: 
     return s!;
   });
   if (cancelled.length) await m.slurm.cancel(cancelled);
-  await syncSummaryTable(m.experimentDir, state);
+  await syncSummaryTable(m.layout.summary, state).catch(() => false); // a view: a missing page is not an error
   await m.runlog.write('STOP', 'Monitor stopped by the user', [
     ['Details', `monitor jobs cancelled: ${links.join(', ') || 'none'}${cancelEvals ? `; eval jobs cancelled: ${cancelled.join(', ') || 'none'}` : ''}`],
     ['Result', countsLine(state)],
@@ -170,9 +174,8 @@ export async function retryCommand(
   out: (text: string) => void,
 ): Promise<number> {
   if (o.keys.length === 0 && !o.failed) throw new UserError('retry: name the evals (KEY...) or pass --failed');
-  const { summary } = await readSummary(summaryPath(m.experimentDir));
-  const { evals } = await discoverEvals(m.experimentDir);
-  const current = requireState(await readState(m.experimentDir), m);
+  const { evals } = await loadExperiment(m);
+  const current = requireState(await readState(m.layout.state), m);
   for (const key of o.keys) if (!current.evaluations[key]) throw new UserError(`${m.store.file}: no eval "${key}"`);
   const chosen = o.keys.length ? o.keys : Object.keys(current.evaluations);
   const ready: string[] = [];
@@ -185,7 +188,7 @@ export async function retryCommand(
       notReady.push(`${key}: its eval script is gone`);
       continue;
     }
-    const ck = await checkCheckpoint(spec, summary.checkpointDir);
+    const ck = await checkModel(spec);
     if (ck.ok) ready.push(key);
     else notReady.push(`${key}: ${ck.reason}`);
   }
@@ -205,20 +208,21 @@ export async function retryCommand(
     s!.monitor.finished = null;
     return s!;
   });
-  await syncSummaryTable(m.experimentDir, state);
+  await syncSummaryTable(m.layout.summary, state).catch(() => false); // a view: a missing page is not an error
   await m.runlog.write('RETRY', `${ready.length} evaluations put back to be submitted`, [
     ['Details', ready.map((k) => evalLabel(state.evaluations[k]!)).join(', ') || 'none'],
     ['Result', notReady.length ? `not ready: ${notReady.join('; ')}` : 'all ready'],
   ]);
   const lines = [`${ready.length} evaluations will be submitted again${ready.length ? `: ${ready.join(', ')}` : ''}`];
   if (notReady.length) lines.push(`Not ready: ${notReady.join('; ')}`);
-  const lock = await acquireMonitorLock(m.experimentDir);
+  const lock = await acquireMonitorLock(m.layout.monitorLock);
   const monitorRunning = lock === null || (await otherLinks(m.slurm, m.user, m.experimentId, undefined).catch(() => [])).length > 0;
   await lock?.release();
   if (!monitorRunning && ready.length) {
     if (o.launch) {
       const id = await submitLink(m.slurm, {
         experimentDir: m.experimentDir,
+        output: m.layout.monitorOutput,
         experimentId: m.experimentId,
         jobName: chainName(m.experimentDir, m.experimentId),
         sbatchOptions: state.monitor.sbatch_options,
@@ -240,10 +244,10 @@ export interface ReportOptions {
 
 /** `report`: one row per eval with its metrics and the run's parameters; `--write` adds `## Results` and a chart to the summary. */
 export async function reportCommand(m: Monitor, o: ReportOptions, out: (text: string) => void): Promise<number> {
-  const file = summaryPath(m.experimentDir);
-  const { summary } = await readSummary(file);
-  const state = requireState(await readState(m.experimentDir), m);
-  const rows = resultRows(state, summary);
+  const file = m.layout.summary;
+  const design = await readDesign(m.layout.design);
+  const state = requireState(await readState(m.layout.state), m);
+  const rows = resultRows(state, design);
   const text = formatReport(rows, o.format as ReportFormat);
   if (o.output) await writeFileAtomic(resolve(o.output), text);
   else out(text);
@@ -251,7 +255,7 @@ export async function reportCommand(m: Monitor, o: ReportOptions, out: (text: st
     const chart = metricChart(rows);
     const metric = chooseMainMetric(rows);
     const chartFile = chart && metric ? `results-${metric.name.replace(/[^A-Za-z0-9._-]/g, '_')}.svg` : null;
-    if (chart && chartFile) await writeFileAtomic(join(m.experimentDir, chartFile), chart);
+    if (chart && chartFile) await writeFileAtomic(join(m.layout.chartDir, chartFile), chart);
     // Re-read just before writing: the user may have edited the summary meanwhile.
     const { text: current } = await readSummary(file);
     const next = upsertSection(current, 'Results', resultsSection(rows, formatTimestamp(m.clock.now()), chartFile));

@@ -1,59 +1,133 @@
-// Which evals the experiment asks for: one `{run}/eval/{task}_epoch{N}.slurm` or
-// `{run}/eval/{task}_base.slurm` per eval (made by scaffold-inspect).
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { evalKey, type EvalSpec } from '../domain.js';
+// Which evals the experiment asks for: the scripts on disk, read the way bash and sbatch will read
+// them, checked against the design. A planned eval without a script is its own row (NO_SCRIPT);
+// a script the design does not plan is still run, and noted.
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { evalKey, type EvalSpec, type UnscriptedEval } from '../domain.js';
+import type { Design, DesignRun } from './design.js';
+import { defaultLogsDir, evalYamlOf, listScripts, type ExperimentLayout, type FoundScript } from './layout.js';
+import { expectedModelPath } from './checkpoints.js';
+import { readEvalScript } from './script.js';
 
-const SCRIPT_NAME = /^(.+)_(?:epoch(\d+)|base)\.slurm$/;
 const MAX_SCRIPT_BYTES = 1024 * 1024;
 
 export interface Discovery {
   evals: EvalSpec[];
-  /** One line per file or folder that could not be used, naming it and why. */
+  unscripted: UnscriptedEval[];
+  /** One line per file that could not be used or understood, naming it and why. */
   problems: string[];
+  /** What was searched (for the message when nothing is found). */
+  searched: string;
 }
 
-export async function discoverEvals(experimentDir: string): Promise<Discovery> {
+export async function discoverEvals(layout: ExperimentLayout, design: Design, env: NodeJS.ProcessEnv = process.env): Promise<Discovery> {
+  const listing = listScripts(layout.dir, layout.generation);
+  const problems = [...listing.problems];
+  const runs = new Map(design.runs.map((r) => [r.name, r]));
+  const planned = design.planned;
   const evals: EvalSpec[] = [];
-  const problems: string[] = [];
-  const runs = await readdir(experimentDir, { withFileTypes: true });
-  for (const entry of runs.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name.startsWith('.')) continue;
-    const evalDir = join(experimentDir, entry.name, 'eval');
-    const names = await listScripts(evalDir, problems);
-    for (const name of names) {
-      const m = SCRIPT_NAME.exec(name);
-      const script = join(evalDir, name);
-      if (!m) {
-        problems.push(`${script}: not an eval script name ({task}_epoch{N}.slurm or {task}_base.slurm); ignored`);
-        continue;
-      }
-      const task = m[1]!;
-      const epoch = m[2] === undefined ? null : Number(m[2]);
-      let text: string;
-      try {
-        text = await readScript(script);
-      } catch (e) {
-        problems.push(`${script}: ${(e as Error).message}`);
-        continue;
-      }
-      evals.push({ key: evalKey(entry.name, task, epoch), run: entry.name, task, epoch, script, evalDir, modelPath: modelPathOf(text) });
+  for (const found of listing.found) {
+    let text: string;
+    try {
+      text = await readScript(found.script);
+    } catch (e) {
+      problems.push(`${found.script}: ${(e as Error).message}`);
+      continue;
     }
+    const cell = found.cellDir ? await readCellYaml(evalYamlOf(found.cellDir), problems) : {};
+    const spec = specOf(layout, found, text, cell, runs.get(found.run) ?? null, design, env, problems);
+    spec.inDesign = planned === null || planned.some((p) => p.run === spec.run && sameTask(p.task, spec.task) && (p.anyEpoch || p.epoch === spec.epoch));
+    evals.push(spec);
   }
-  return { evals, problems };
+  return { evals, unscripted: unscriptedOf(layout, design, evals), problems, searched: listing.searched };
 }
 
-async function listScripts(evalDir: string, problems: string[]): Promise<string[]> {
-  try {
-    const info = await stat(evalDir);
-    if (!info.isDirectory()) return [];
-    return (await readdir(evalDir)).filter((n) => n.endsWith('.slurm')).sort();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    problems.push(`${evalDir}: cannot be read (${code ?? (e as Error).message})`);
-    return [];
+/** Task names in the design may hold spaces; script and cell names replace them with `_`. */
+function sameTask(planned: string, onDisk: string): boolean {
+  return planned === onDisk || planned.replace(/\s+/g, '_') === onDisk;
+}
+
+type CellYaml = { model_path?: unknown; task_name?: unknown; vis_label?: unknown; task_script?: unknown };
+
+function specOf(
+  layout: ExperimentLayout,
+  found: FoundScript,
+  text: string,
+  cell: CellYaml,
+  run: DesignRun | null,
+  design: Design,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): EvalSpec {
+  const read = readEvalScript(text, env, found.submitDir);
+  for (const w of read.warnings) problems.push(`${found.script}: ${w}`);
+  const workDir = read.workDir ? resolve(found.submitDir, read.workDir) : found.submitDir;
+  const inDir = (p: string) => (isAbsolute(p) ? p : resolve(workDir, p));
+
+  const kind = run?.kind ?? (found.epoch !== null ? 'fine-tuned' : null);
+  const spec: EvalSpec = {
+    key: evalKey(found.run, found.task, found.epoch),
+    run: found.run,
+    task: found.task,
+    epoch: found.epoch,
+    kind,
+    script: found.script,
+    submitDir: found.submitDir,
+    logsDir: read.logDir ? inDir(read.logDir) : defaultLogsDir(found),
+    ownLogs: found.cellDir !== null,
+    modelPath: null,
+    logTasks: [],
+    visLabel: read.taskArgs.vis_label ?? textOf(cell.vis_label),
+    inDesign: true,
+  };
+  // The model as the job will see it: the script's own word, else the cell's eval.yaml, else the design.
+  if (read.model?.path) spec.modelPath = inDir(read.model.path);
+  else if (textOf(cell.model_path)) spec.modelPath = inDir(textOf(cell.model_path)!);
+  else spec.modelPath = expectedModelPath(layout, design, spec, run);
+  if (read.model && !read.model.path) {
+    const fallback = spec.modelPath ? `; using ${spec.modelPath} from the ${found.cellDir && textOf(cell.model_path) ? 'eval.yaml' : 'design'} instead` : '';
+    problems.push(`${found.script}: cannot expand the model path ${read.model.raw} (${read.model.unresolved.join(', ') || 'not a simple variable'})${fallback}`);
   }
+  spec.logTasks = logTaskNames(found.task, read.taskSpec ?? textOf(cell.task_script), textOf(cell.task_name), spec.visLabel);
+  return spec;
+}
+
+/**
+ * The names inspect may give this eval's task: the script's or cell's name, the task function
+ * (`file.py@capitalization` → `capitalization`), and the function with cruijff_kit's vis_label
+ * suffix (`capitalization_rank4 (cap_default)`).
+ */
+export function logTaskNames(task: string, taskSpec: string | null, taskName: string | null, visLabel: string | null): string[] {
+  const names = new Set([task, task.replace(/_/g, ' ')]);
+  const fn = taskSpec?.includes('@') ? taskSpec.slice(taskSpec.lastIndexOf('@') + 1) : null;
+  for (const name of [fn, taskName]) {
+    if (!name) continue;
+    names.add(name);
+    if (visLabel) names.add(`${name}_${visLabel}`);
+  }
+  return [...names];
+}
+
+function unscriptedOf(layout: ExperimentLayout, design: Design, evals: EvalSpec[]): UnscriptedEval[] {
+  if (!design.planned) return [];
+  const seen = new Set<string>();
+  const out: UnscriptedEval[] = [];
+  for (const p of design.planned) {
+    const has = evals.some((e) => e.run === p.run && sameTask(p.task, e.task) && (p.anyEpoch || e.epoch === p.epoch));
+    const task = p.task.replace(/\s+/g, '_');
+    const key = evalKey(p.run, task, p.epoch);
+    if (has || seen.has(key)) continue;
+    seen.add(key);
+    out.push({ key, run: p.run, task, epoch: p.epoch, expected: expectedScript(layout, p.run, task, p.epoch, p.anyEpoch) });
+  }
+  return out;
+}
+
+/** Where the scaffolding would have put a planned eval's script. */
+export function expectedScript(layout: ExperimentLayout, run: string, task: string, epoch: number | null, anyEpoch = false): string {
+  const evalDir = join(layout.dir, run, 'eval');
+  const name = anyEpoch ? `${task}_epoch{N}` : epoch === null ? (layout.generation === 'seed' ? `${task}_base` : task) : `${task}_epoch${epoch}`;
+  return layout.generation === 'seed' ? join(evalDir, `${name}.slurm`) : join(evalDir, name, 'cell.slurm');
 }
 
 async function readScript(path: string): Promise<string> {
@@ -63,12 +137,25 @@ async function readScript(path: string): Promise<string> {
   return readFile(path, 'utf8');
 }
 
-/** `MODEL_PATH="..."` (or '...' or bare) near the top of the script: the checkpoint it needs. */
-export function modelPathOf(script: string): string | null {
-  const m = /^[ \t]*(?:export[ \t]+)?MODEL_PATH=(?:"((?:[^"\\\n]|\\.)*)"|'([^'\n]*)'|([^\s#;]*))/m.exec(script);
-  if (!m) return null;
-  // Inside double quotes bash keeps a backslash except before $ ` " \ (and newline).
-  const value = (m[1] !== undefined ? m[1].replace(/\\([$`"\\])/g, '$1') : (m[2] ?? m[3] ?? '')).trim();
-  // A copy, not a slice: V8 would keep the whole script alive for it (10,000 scripts at 10,000 evals).
-  return value === '' ? null : Buffer.from(value).toString();
+async function readCellYaml(file: string, problems: string[]): Promise<CellYaml> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') problems.push(`${file}: cannot be read (${code ?? (e as Error).message})`);
+    return {};
+  }
+  const { parseDocument } = await import('yaml');
+  const doc = parseDocument(text);
+  const data: unknown = doc.errors.length === 0 ? doc.toJS() : null;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    problems.push(`${file}: not a YAML mapping${doc.errors[0] ? ` (${doc.errors[0].message.split('\n')[0]})` : ''}; the cell's script is used alone`);
+    return {};
+  }
+  return data as CellYaml;
+}
+
+function textOf(v: unknown): string | null {
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' ? String(v) : null;
 }

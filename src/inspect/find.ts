@@ -36,18 +36,22 @@ const CONCURRENCY = 8;
 const FRESH_MS = 5_000;
 const RETRY_DELAY_MS = 250;
 
+/** What a log of one eval looks like: see `logMatches`. */
+export interface LogIdentity {
+  /** Task names inspect may give the eval (script name, task function, function_vis-label). */
+  tasks: readonly string[];
+  visLabel: string | null;
+  /** The model path the job passes (expanded); null when unknown. */
+  modelPath: string | null;
+  /** The folder holds this eval's logs only (a cruijff_kit cell): the task name need not match. */
+  ownFolder: boolean;
+}
+
 /**
  * Among the logs in `logsDir` (*.eval and *.json, non-recursive; a missing dir → nothing found),
- * the newest whose task and model path match. Task names match exactly or on their short form
- * (see `taskMatches`); model paths match after normalisation (see `modelPathMatches`); a null
- * `modelPath` (control run) matches only logs without a model path. Never throws for a bad log.
+ * the newest that is this eval's (`logMatches`). Never throws for a bad log.
  */
-export async function findLogs(
-  logsDir: string,
-  task: string,
-  modelPath: string | null,
-  opts: FindLogsOptions = {},
-): Promise<FindLogsResult> {
+export async function findLogs(logsDir: string, identity: LogIdentity, opts: FindLogsOptions = {}): Promise<FindLogsResult> {
   const result: FindLogsResult = { finished: null, running: null, problems: [] };
   const names = listLogNames(logsDir, result.problems);
   const since = opts.since?.getTime();
@@ -62,7 +66,7 @@ export async function findLogs(
       return;
     }
     const { info, mtimeMs } = got;
-    if (!taskMatches(task, info.task) || !modelPathMatches(modelPath, info.modelPath)) return;
+    if (!logMatches(identity, info)) return;
     if (since !== undefined && createdMs(info, mtimeMs) < since) return;
     found.push({ info, mtimeMs });
   });
@@ -72,6 +76,20 @@ export async function findLogs(
   result.running = found.find((f) => !FINISHED.has(f.info.status))?.info ?? null;
   result.problems.sort();
   return result;
+}
+
+/**
+ * Whether a log is this eval's. The model path must match when the eval's is known (in a shared
+ * folder an unknown one matches only logs without one). In a shared folder (the seed era's
+ * `{run}/eval/logs/`, one per run) the task must match too: by one of its names, exactly or by
+ * short form (`taskMatches`), or as `{function}_{vis_label}` when the log carries that vis_label.
+ * A vis_label that both sides carry must be equal.
+ */
+export function logMatches(id: LogIdentity, log: Pick<InspectLogInfo, 'task' | 'visLabel' | 'modelPath'>): boolean {
+  if (id.visLabel !== null && log.visLabel !== null && id.visLabel !== log.visLabel) return false;
+  if (id.ownFolder) return id.modelPath === null || log.modelPath === null || modelPathMatches(id.modelPath, log.modelPath);
+  if (!modelPathMatches(id.modelPath, log.modelPath)) return false;
+  return id.tasks.some((t) => taskMatches(t, log.task));
 }
 
 /**

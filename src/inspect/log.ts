@@ -36,6 +36,10 @@ export interface InspectLogInfo {
   model: string | null;
   /** eval.model_args.model_path, else eval.task_args.config_dir, else null. */
   modelPath: string | null;
+  /** eval.task_args.vis_label: cruijff_kit's label, which its task functions put in the task name. */
+  visLabel: string | null;
+  /** The log was marked invalid after the fact (top-level or eval `invalidated: true`): never a success. */
+  invalidated: boolean;
   created: string | null;
   /** First line of error.message (≤ 300 chars). */
   errorMessage: string | null;
@@ -196,6 +200,11 @@ function str(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
 }
 
+/** A task argument as the command line gave it: strings, and numbers or booleans as text. */
+function scalarText(v: unknown): string | null {
+  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : str(v);
+}
+
 function count(v: unknown): number | null {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : null;
 }
@@ -217,6 +226,8 @@ function toInfo(path: string, format: 'eval' | 'json', data: unknown, forced: 'r
     task: spec.task as string,
     model: str(spec.model),
     modelPath: modelPathOf(spec),
+    visLabel: isObject(spec.task_args) ? scalarText(spec.task_args.vis_label) : null,
+    invalidated: data.invalidated === true || spec.invalidated === true,
     created: str(spec.created),
     errorMessage: errorMessageOf(data.error),
     scores: results ? scoresOf(results) : [],

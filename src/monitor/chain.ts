@@ -11,8 +11,6 @@ import type { Monitor } from './context.js';
 import { monitorComment } from './tags.js';
 import { renderMonitorScript } from './template.js';
 
-export const MONITOR_OUTPUT = 'run-inspect-monitor-%j.out';
-
 /** One name per experiment: readable in squeue, unique enough that singleton never joins two experiments. */
 export function chainName(experimentDir: string, experimentId: string): string {
   const slug = basename(experimentDir).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40);
@@ -21,6 +19,8 @@ export function chainName(experimentDir: string, experimentId: string): string {
 
 export interface LinkSpec {
   experimentDir: string;
+  /** sbatch --output of the link (experiment/layout.ts). */
+  output: string;
   experimentId: string;
   jobName: string;
   /** Extra sbatch options (`--partition=...`, `--time=...`), kept for every link. */
@@ -38,7 +38,7 @@ export async function submitLink(slurm: Slurm, spec: LinkSpec): Promise<string> 
     `--job-name=${spec.jobName}`,
     `--comment=${monitorComment(spec.experimentId)}`,
     `--chdir=${spec.experimentDir}`,
-    `--output=${spec.experimentDir}/${MONITOR_OUTPUT}`,
+    `--output=${spec.output}`,
     ...(spec.dependency ? [`--dependency=${spec.dependency}`] : []),
     ...spec.sbatchOptions,
   ];

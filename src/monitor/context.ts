@@ -1,4 +1,6 @@
 // What a monitor pass needs from the world, behind small interfaces so tests drive the core directly.
+import type { ExperimentLayout } from '../experiment/layout.js';
+import type { CruijffFiles } from '../report/cruijff-files.js';
 import type { RunLog } from '../report/runlog.js';
 import type { Progress } from '../report/progress.js';
 import type { Slurm } from '../slurm/client.js';
@@ -9,6 +11,8 @@ export interface RunOptions {
   pollIntervalS: number;
   staggerS: number;
   maxInFlight: number;
+  /** At most this many of the user's jobs queued or running, all experiments (cruijff_kit's max_submit). */
+  maxUserJobs: number;
   finetune: 'wait' | 'proceed';
   dryRun: boolean;
   /** Automatic resubmissions after an infrastructure failure (NODE_FAIL, BOOT_FAIL, PREEMPTED). */
@@ -30,6 +34,7 @@ export const DEFAULT_RUN_OPTIONS: RunOptions = {
   pollIntervalS: 60,
   staggerS: 1,
   maxInFlight: Number.POSITIVE_INFINITY,
+  maxUserJobs: Number.POSITIVE_INFINITY,
   finetune: 'wait',
   dryRun: false,
   maxRetries: 1,
@@ -53,6 +58,8 @@ export interface StopSignal {
 }
 
 export interface Monitor {
+  /** Every path of the experiment (experiment/layout.ts); `experimentDir` is `layout.dir`. */
+  layout: ExperimentLayout;
   experimentDir: string;
   experimentId: string;
   user: string;
@@ -60,6 +67,8 @@ export interface Monitor {
   store: StateStore;
   clock: Clock;
   runlog: RunLog;
+  /** cruijff_kit's own files (cells layout): kept true so its tools work; null in the seed era. */
+  cruijff: CruijffFiles | null;
   progress: Progress;
   stop: StopSignal;
   options: RunOptions;

@@ -1,5 +1,5 @@
 // Is this experiment's fine-tuning still running? Its jobs are named after the run, not
-// "finetune" (field notes §1): find them by the job ids in the summary's Fine-tuning table, or by
+// "finetune" (docs/formats.md §4): find them by the job ids in the summary's Fine-tuning table, or by
 // squeue's script path lying inside the experiment (and not in an eval folder).
 import { sep } from 'node:path';
 import type { ActiveJob, Slurm } from '../slurm/client.js';

@@ -1,26 +1,30 @@
 // `run`: discover → verify fine-tuning → verify checkpoints → plan → submit → poll until every eval
 // has ended (or this link's walltime is near) → final summary.
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import writeFileAtomic from 'write-file-atomic';
 import { execa } from 'execa';
-import { evalLabel, isTerminal, type EvalSpec, type EvalStatus } from '../domain.js';
-import { checkCheckpoint } from '../experiment/checkpoints.js';
-import { discoverEvals } from '../experiment/discover.js';
-import { readSummary, type ExperimentSummary } from '../experiment/summary.js';
+import { evalLabel, isTerminal, type EvalSpec, type EvalStatus, type UnscriptedEval } from '../domain.js';
+import { checkModel } from '../experiment/checkpoints.js';
+import type { Design } from '../experiment/design.js';
 import { UserError } from '../errors.js';
 import { allSucceeded, countByStatus, countsLine, finalSummary, formatCounts } from '../report/final.js';
 import { resultRows, resultsSection } from '../report/results.js';
 import type { LogEntry } from '../report/runlog.js';
-import { summaryPath, SummaryTableSync } from '../report/summary-file.js';
+import { ensureGeneratedSummary, isGenerated, SummaryTableSync } from '../report/summary-file.js';
+import { upsertSection } from '../report/summary-table.js';
+import type { CruijffJob } from '../report/cruijff-files.js';
 import { SlurmCommandError } from '../slurm/exec.js';
 import { formatTimestamp, humanDuration } from '../slurm/time.js';
-import { acquireMonitorLock, monitorLockPath } from '../state/lock.js';
+import { acquireMonitorLock } from '../state/lock.js';
 import { evalKeys } from '../state/keys.js';
 import type { EvalState, State } from '../state/schema.js';
 import { readState } from '../state/store.js';
 import { chainName, linkDeadline, otherLinks, submitLink } from './chain.js';
 import type { Monitor } from './context.js';
 import { activeFinetuneJobs } from './finetune.js';
-import { checkEvals, mergeDiscovered } from './prepare.js';
+import { LiveKnobs } from './knobs.js';
+import { checkEvals, loadExperiment, mergeDiscovered } from './prepare.js';
 import { poll, recordFailedPoll, type PollMemory, type StateChange } from './poll.js';
 import { reconcileIntents, submitReady } from './submit.js';
 
@@ -34,26 +38,21 @@ export interface Relaunch {
 }
 
 export async function runMonitor(m: Monitor, relaunch: Relaunch, out: (text: string) => void): Promise<number> {
-  const { summary } = await readSummary(summaryPath(m.experimentDir));
-  const { evals, problems } = await discoverEvals(m.experimentDir);
-  for (const p of problems) m.progress.warn(p);
-  if (evals.length === 0) {
-    throw new UserError(`${m.experimentDir}: no eval scripts found (expected {run}/eval/{task}_epoch{N}.slurm or {task}_base.slurm)`);
-  }
+  const { design, evals, unscripted } = await loadExperiment(m);
   if (m.options.dryRun) {
-    out(await planText(m, summary, evals));
+    out(await planText(m, design, evals, unscripted));
     return EXIT.allSucceeded;
   }
 
-  const lock = await acquireMonitorLock(m.experimentDir, m.options.waitLockS * 1000);
+  const lock = await acquireMonitorLock(m.layout.monitorLock, m.options.waitLockS * 1000);
   if (!lock) {
-    const holder = (await readState(m.experimentDir).catch(() => null))?.monitor.holder ?? 'holder unknown';
-    throw new UserError(`${monitorLockPath(m.experimentDir)}: another run-inspect is monitoring this experiment (${holder}); nothing was done`);
+    const holder = (await readState(m.layout.state).catch(() => null))?.monitor.holder ?? 'holder unknown';
+    throw new UserError(`${m.layout.monitorLock}: another run-inspect is monitoring this experiment (${holder}); nothing was done`);
   }
   const selfJob = m.env.SLURM_JOB_ID;
   try {
     const state = await m.store.update((cur) => {
-      const s = mergeDiscovered(m, cur, summary, evals);
+      const s = mergeDiscovered(m, cur, design, evals, unscripted);
       s.monitor.holder = `pid ${process.pid} on ${hostname()}${selfJob ? `, SLURM job ${selfJob}` : ''}`;
       s.monitor.stopped = null;
       if (m.options.chain && selfJob && !s.monitor.links.some((l) => l.job_id === selfJob)) {
@@ -63,13 +62,13 @@ export async function runMonitor(m: Monitor, relaunch: Relaunch, out: (text: str
       return s;
     });
     await m.runlog.write('DISCOVER_EXPERIMENT', 'Found experiment', [
-      ['Details', summaryPath(m.experimentDir)],
-      ['Result', `Experiment "${summary.title}" has ${summary.runs.length} runs and ${evals.length} evaluation scripts`],
+      ['Details', m.layout.design],
+      ['Result', `Experiment "${design.title}" has ${design.runs.length} runs and ${evals.length} evaluation scripts${unscripted.length ? ` (${unscripted.length} planned evals have no script)` : ''}`],
     ]);
     if (m.options.chain && selfJob) {
       await m.runlog.write('LINK_START', `Monitor link ${state.monitor.links.length} started`, [['Job ID', selfJob]]);
     }
-    return await monitorLoop(m, relaunch, summary, evals, out, () => lock.compromised);
+    return await monitorLoop(m, relaunch, design, evals, out, () => lock.compromised);
   } finally {
     await m.store.update((s) => ({ ...s!, monitor: { ...s!.monitor, holder: null } })).catch(() => undefined);
     await lock.release();
@@ -79,13 +78,16 @@ export async function runMonitor(m: Monitor, relaunch: Relaunch, out: (text: str
 async function monitorLoop(
   m: Monitor,
   relaunch: Relaunch,
-  summary: ExperimentSummary,
+  design: Design,
   evals: EvalSpec[],
   out: (text: string) => void,
   lockLost: () => boolean,
 ): Promise<number> {
   let state = (await m.store.current())!;
-  if (everyEvalEnded(state)) return finish(m, state, summary, out);
+  if (everyEvalEnded(state)) return finish(m, state, design, out);
+  // cruijff_kit's files are rebuilt from the state at every link (one may have been set aside).
+  await m.cruijff?.recordStates(cruijffJobs(Object.values(state.evaluations)));
+  if (await detachRequested(m)) return detach(m);
 
   let successor = await ensureSuccessor(m, relaunch, state);
   const deadline = m.options.chain ? await linkDeadline(m) : null;
@@ -100,18 +102,24 @@ async function monitorLoop(
   const pause = (reason: string) => handOff(m, reason, successor, deadline);
 
   if (Object.values(state.evaluations).some((e) => e.status === 'NOT_SUBMITTED')) {
-    const ready = await waitForFinetune(m, summary, stopReason);
+    const ready = await waitForFinetune(m, design, stopReason);
     if (ready !== 'ready') return pause(ready);
-    await verifyCheckpoints(m, summary, evals);
+    await verifyCheckpoints(m, evals);
   }
 
   const memory: PollMemory = { accountingDisabled: false };
-  const summaryTable = new SummaryTableSync(m.experimentDir);
+  if (m.layout.summaryGenerated && (await ensureGeneratedSummary(m.layout.summary, design, (await m.store.current())!))) {
+    m.progress.info(`wrote ${m.layout.summary} (generated from the design; progress is kept there)`);
+  }
+  const summaryTable = new SummaryTableSync(m.layout.summary);
   await summaryTable.sync((await m.store.current())!); // the table is true from the link's start
   // ALL_SUBMITTED once per experiment, not once per link: a link that starts with nothing left to
   // submit stays quiet (an earlier link said it); evals put back by `retry` get their own.
   const announced = { allSubmitted: waitingCount(countByStatus((await m.store.current())!)) === 0 };
+  const knobs = new LiveKnobs(m);
   for (;;) {
+    await knobs.refresh();
+    if (await detachRequested(m)) return detach(m);
     try {
       await pass(m, memory, announced, () => stopReason() !== null);
     } catch (e) {
@@ -123,7 +131,7 @@ async function monitorLoop(
     }
     state = (await m.store.current())!;
     await summaryTable.sync(state);
-    if (everyEvalEnded(state)) return finish(m, state, summary, out);
+    if (everyEvalEnded(state)) return finish(m, state, design, out);
     if (m.options.once) return pause('--once');
     const reason = stopReason(m.options.pollIntervalS);
     if (reason) return pause(reason);
@@ -136,8 +144,8 @@ async function monitorLoop(
 }
 
 /** Checkpoints and already-finished logs of the evals not yet submitted, logged as the workflow does. */
-async function verifyCheckpoints(m: Monitor, summary: ExperimentSummary, evals: EvalSpec[]): Promise<void> {
-  const report = await checkEvals(m, summary, evals);
+async function verifyCheckpoints(m: Monitor, evals: EvalSpec[]): Promise<void> {
+  const report = await checkEvals(m, evals);
   await m.runlog.write('VERIFY_CHECKPOINTS', 'Checking model checkpoints', [
     ['Details', `Verified ${report.checked} checkpoint directories`],
     ['Result', report.skipped.length === 0 ? `All ${report.checked} checkpoints exist` : `${report.skipped.length} missing; their evaluations are SKIPPED: ${report.skipped.join('; ')}`],
@@ -145,9 +153,14 @@ async function verifyCheckpoints(m: Monitor, summary: ExperimentSummary, evals: 
   for (const s of report.skipped) m.progress.warn(`skipped ${s}`);
   const toSubmit = Object.values((await m.store.current())!.evaluations).filter((e) => e.status === 'NOT_SUBMITTED').length;
   await m.runlog.write('IDENTIFY_EVALS', 'Scanning for evaluation scripts', [
-    ['Details', `Found ${evals.length} evaluation scripts in */eval/ directories`],
+    ['Details', `Found ${evals.length} evaluation scripts in */eval/ directories${outsideDesign(evals)}`],
     ['Result', `${toSubmit} evaluations ready to submit (${report.alreadyDone.length} already completed, ${report.skipped.length} skipped)`],
   ]);
+}
+
+function outsideDesign(evals: EvalSpec[]): string {
+  const outside = evals.filter((e) => !e.inDesign).map(evalLabel);
+  return outside.length ? `; not planned in the design, run anyway: ${outside.join(', ')}` : '';
 }
 
 /** One pass: poll, reconcile unconfirmed submissions, submit what has a slot, log. */
@@ -155,8 +168,9 @@ async function pass(m: Monitor, memory: PollMemory, announced: { allSubmitted: b
   const polled = await poll(m, memory);
   const afterPoll = (await m.store.current())!;
   await m.runlog.writeAll(polled.changes.map((c) => changeEntry(m, afterPoll.evaluations[c.key]!, c)));
+  await m.cruijff?.recordStates(cruijffJobs(polled.changes.map((c) => afterPoll.evaluations[c.key]!)));
   if (polled.byComment) await reconcileIntents(m, polled.byComment, memory.accountingDisabled);
-  const submitted = await submitReady(m, shouldStop);
+  const submitted = await submitReady(m, shouldStop, polled.userJobs);
   const state = (await m.store.current())!;
   const counts = countByStatus(state); // one look at 10,000 evals serves the check and the log line
   const waiting = waitingCount(counts);
@@ -173,6 +187,45 @@ async function pass(m: Monitor, memory: PollMemory, announced: { allSubmitted: b
   if (polled.commands > 0) {
     await m.runlog.write('STATUS_CHECK', 'Polling SLURM', [['Command', `squeue -u ${m.user} -t all`], ['Result', formatCounts(counts)]]);
   }
+}
+
+/** The evals with a job, as cruijff_kit's state file lists them. */
+function cruijffJobs(evals: EvalState[]): CruijffJob[] {
+  return evals.flatMap((e) => (e.job_id ? [{ cellScript: e.script, jobId: e.job_id, submittedAt: e.submitted, status: e.status }] : []));
+}
+
+async function detachRequested(m: Monitor): Promise<boolean> {
+  return m.cruijff !== null && (await m.cruijff.detachRequested());
+}
+
+/**
+ * `logs/.detach` (cruijff_kit's sentinel): let go cleanly. The evals keep running; no successor
+ * link is left queued; `run-inspect launch` resumes (and removes the sentinel).
+ */
+async function detach(m: Monitor): Promise<number> {
+  const self = m.env.SLURM_JOB_ID;
+  const now = m.clock.now();
+  let cancelled: string[] = [];
+  if (m.options.chain) {
+    try {
+      cancelled = (await otherLinks(m.slurm, m.user, m.experimentId, self)).filter((q) => q.state === 'PENDING').map((q) => q.jobId);
+      await m.slurm.cancel(cancelled);
+    } catch (e) {
+      if (!(e instanceof SlurmCommandError)) throw e;
+      m.progress.warn(`could not cancel the queued monitor job (${e.message}); it will start, see logs/.detach and let go too`);
+    }
+  }
+  const state = await m.store.update((s) => {
+    s!.monitor.stopped = formatTimestamp(now);
+    s!.monitor.successor_job_id = null;
+    s!.next_poll = null;
+    const link = s!.monitor.links.find((l) => l.job_id === self && l.ended === null);
+    if (link) Object.assign(link, { ended: formatTimestamp(now), end_reason: 'detached (logs/.detach)' });
+    return s!;
+  });
+  await m.cruijff!.recordDetached('sentinel', now);
+  m.progress.info(`logs/.detach: monitoring paused, evaluations keep running (${countsLine(state)})${cancelled.length ? `; cancelled queued monitor job ${cancelled.join(', ')}` : ''}; \`run-inspect launch\` resumes`);
+  return EXIT.inFlight;
 }
 
 /** Evals still to be submitted or whose submission is unconfirmed. */
@@ -199,8 +252,8 @@ function changeEntry(m: Monitor, ev: EvalState, c: StateChange): LogEntry {
 
 type FinetuneWait = 'ready' | string;
 
-async function waitForFinetune(m: Monitor, summary: ExperimentSummary, stopReason: () => string | null): Promise<FinetuneWait> {
-  const known = summary.finetuneJobs.flatMap((j) => (j.jobId ? [j.jobId] : []));
+async function waitForFinetune(m: Monitor, design: Design, stopReason: () => string | null): Promise<FinetuneWait> {
+  const known = design.finetuneJobs.flatMap((j) => (j.jobId ? [j.jobId] : []));
   const own = m.env.SLURM_JOB_ID ? [m.env.SLURM_JOB_ID] : [];
   const command = `squeue -u ${m.user} (fine-tuning jobs by id and script path)`;
   const say = (result: string) => m.runlog.write('VERIFY_FINETUNING', 'Checking if fine-tuning complete', [['Command', command], ['Result', result]]);
@@ -247,6 +300,7 @@ async function ensureSuccessor(m: Monitor, relaunch: Relaunch, state: State): Pr
     }
     const id = await submitLink(m.slurm, {
       experimentDir: m.experimentDir,
+      output: m.layout.monitorOutput,
       experimentId: m.experimentId,
       jobName: m.env.SLURM_JOB_NAME ?? chainName(m.experimentDir, m.experimentId),
       sbatchOptions: state.monitor.sbatch_options,
@@ -285,10 +339,12 @@ async function handOff(m: Monitor, reason: string, successor: string | null, dea
   return EXIT.inFlight;
 }
 
-async function finish(m: Monitor, state: State, summary: ExperimentSummary, out: (text: string) => void): Promise<number> {
+async function finish(m: Monitor, state: State, design: Design, out: (text: string) => void): Promise<number> {
   const self = m.env.SLURM_JOB_ID;
   if (m.options.chain) await endChain(m, state);
-  const text = finalSummary(state, m.experimentDir, resultsSection(resultRows(state, summary), formatTimestamp(m.clock.now()), null));
+  const results = resultsSection(resultRows(state, design), formatTimestamp(m.clock.now()), null);
+  const text = finalSummary(state, m.experimentDir, results);
+  if (m.layout.summaryGenerated) await writeGeneratedResults(m, results);
   if (!state.monitor.finished) {
     const now = formatTimestamp(m.clock.now());
     await m.store.update((s) => {
@@ -338,18 +394,32 @@ async function notify(m: Monitor, text: string): Promise<void> {
   await m.runlog.write('NOTIFY', cmd.join(' '), [['Result', result]]);
 }
 
-async function planText(m: Monitor, summary: ExperimentSummary, evals: EvalSpec[]): Promise<string> {
-  const state = await readState(m.experimentDir);
-  const lines = [`Plan for "${summary.title}" (${evals.length} evaluations; dry run: nothing submitted or written)`];
+async function planText(m: Monitor, design: Design, evals: EvalSpec[], unscripted: UnscriptedEval[]): Promise<string> {
+  const state = await readState(m.layout.state);
+  const lines = [`Plan for "${design.title}" (${evals.length} evaluations; dry run: nothing submitted or written)`];
   for (const spec of evals) {
     const known = state?.evaluations[spec.key];
     let action: string;
-    if (known && known.status !== 'NOT_SUBMITTED') action = `${known.status}${known.job_id ? ` (job ${known.job_id})` : ''}: nothing to do`;
+    if (known && known.status !== 'NOT_SUBMITTED' && known.status !== 'NO_SCRIPT') action = `${known.status}${known.job_id ? ` (job ${known.job_id})` : ''}: nothing to do`;
     else {
-      const ck = await checkCheckpoint(spec, summary.checkpointDir);
-      action = ck.ok ? `submit: sbatch ${spec.script}` : `skip: ${ck.reason}`;
+      const ck = await checkModel(spec);
+      action = ck.ok ? `submit: sbatch ${spec.script}${spec.modelPath ? ` (model ${spec.modelPath})` : ''}` : `skip: ${ck.reason}`;
+      if (!spec.inDesign) action += ' [not planned in the design]';
     }
     lines.push(`  ${evalLabel(spec)}  ${action}`);
   }
+  for (const u of unscripted) lines.push(`  ${evalLabel(u)}  NO_SCRIPT: planned in the design, no script at ${u.expected}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The generated page of the cells layout gets the Results too (a user's own page only on `report --write`). */
+async function writeGeneratedResults(m: Monitor, results: string): Promise<void> {
+  try {
+    const text = await readFile(m.layout.summary, 'utf8');
+    if (!isGenerated(text) || !results) return;
+    const next = upsertSection(text, 'Results', results);
+    if (next !== text) await writeFileAtomic(m.layout.summary, next);
+  } catch (e) {
+    m.progress.warn(`could not write the Results into ${m.layout.summary}: ${(e as Error).message}`);
+  }
 }

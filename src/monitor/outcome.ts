@@ -1,12 +1,15 @@
-// The true outcome of an eval whose job ended. `inspect eval` exits 0 when a task errors, so SLURM's
-// COMPLETED proves nothing: the inspect log's status decides (field notes §2).
-import { join, relative } from 'node:path';
-import { findLogs } from '../inspect/find.js';
+// The true outcome of an eval whose job ended. The inspect log is the truth in both directions:
+// `inspect eval` exits 0 when a task errors (SLURM's COMPLETED proves nothing), and cruijff_kit's
+// template ends with `wait` on its nvidia-smi monitor, so SLURM may say FAILED after inspect
+// finished (docs/formats.md).
+import { isAbsolute, join, relative } from 'node:path';
+import type { EvalStatus } from '../domain.js';
+import { failureReason } from '../experiment/job-output.js';
+import { findLogs, type FindLogsResult, type LogIdentity } from '../inspect/find.js';
 import { formatMainMetric } from '../inspect/format.js';
 import type { InspectLogInfo } from '../inspect/log.js';
-import type { EvalStatus } from '../domain.js';
-import type { EvalState } from '../state/schema.js';
 import { parseTimestamp } from '../slurm/time.js';
+import type { EvalState } from '../state/schema.js';
 
 export interface Outcome {
   status: EvalStatus;
@@ -15,31 +18,61 @@ export interface Outcome {
   log: InspectLogInfo | null;
 }
 
+/** Where inspect writes the eval's logs (states from before logs_dir: `logs/` beside the script). */
 export function logsDirOf(experimentDir: string, ev: EvalState): string {
-  return join(experimentDir, ev.script, '..', 'logs');
+  return ev.logs_dir ? join(experimentDir, ev.logs_dir) : join(experimentDir, ev.script, '..', 'logs');
 }
 
-export async function resolveOutcome(
-  experimentDir: string,
-  ev: EvalState,
-  slurmState: string,
-  exitCode: string | null,
-): Promise<Outcome> {
+export function logIdentityOf(ev: EvalState): LogIdentity {
+  return { tasks: ev.log_tasks.length > 0 ? ev.log_tasks : [ev.task], visLabel: ev.vis_label, modelPath: ev.model_path, ownFolder: ev.own_logs };
+}
+
+/** This eval's logs, only those written since its job was submitted (when it was). */
+export function findEvalLogs(experimentDir: string, ev: EvalState): Promise<FindLogsResult> {
   const since = ev.submitted ? parseTimestamp(ev.submitted) : null;
-  const { finished, running } = await findLogs(logsDirOf(experimentDir, ev), ev.task, ev.model_path, since ? { since } : undefined);
-  const rel = (p: string) => relative(experimentDir, p);
-  const logNote = (log: InspectLogInfo) => (log.status === 'success' ? formatMainMetric(log) : '');
-  if (slurmState === 'COMPLETED') {
-    if (finished?.status === 'success') return { status: 'COMPLETED', notes: logNote(finished), logPath: rel(finished.path), log: finished };
-    if (finished) {
-      const why = finished.errorMessage ?? `inspect log status ${finished.status}`;
-      return { status: 'FAILED', notes: `inspect ${finished.status}: ${why}`, logPath: rel(finished.path), log: finished };
-    }
-    const note = running ? 'inspect log never finished (no header.json)' : 'no inspect log';
-    return { status: 'FAILED', notes: note, logPath: running ? rel(running.path) : null, log: null };
+  return findLogs(logsDirOf(experimentDir, ev), logIdentityOf(ev), since ? { since } : undefined);
+}
+
+/** Why a finished log is not a success, or null when it is one: status success, every sample done, not invalidated. */
+export function notASuccess(log: InspectLogInfo): string | null {
+  if (log.status !== 'success') return `inspect ${log.status}: ${log.errorMessage ?? `log status ${log.status}`}`;
+  if (log.invalidated) return 'inspect log was invalidated';
+  if (log.completedSamples !== null && log.totalSamples !== null && log.completedSamples < log.totalSamples) {
+    return `inspect finished only ${log.completedSamples}/${log.totalSamples} samples`;
   }
-  const status = slurmState as EvalStatus;
-  const parts = [slurmState === 'FAILED' && exitCode ? `exit code ${exitCode}` : ''];
-  if (finished && finished.status !== 'success') parts.push(`inspect ${finished.status}: ${finished.errorMessage ?? ''}`.trim());
-  return { status, notes: parts.filter(Boolean).join('; '), logPath: finished ? rel(finished.path) : null, log: finished };
+  return null;
+}
+
+export async function resolveOutcome(experimentDir: string, ev: EvalState, slurmState: string, exitCode: string | null): Promise<Outcome> {
+  const { finished, running } = await findEvalLogs(experimentDir, ev);
+  const rel = (p: string) => relative(experimentDir, p);
+  const job = `${slurmState}${exitCode && exitCode !== '0:0' ? ` (exit code ${exitCode})` : ''}`;
+  const why = finished ? notASuccess(finished) : null;
+  if (finished && why === null) {
+    // The log says success: the eval succeeded, whatever came after inspect (a `wait` that failed).
+    const after = slurmState === 'COMPLETED' ? '' : `; job ended ${job} after inspect finished`;
+    return { status: 'COMPLETED', notes: `${formatMainMetric(finished)}${after}`, logPath: rel(finished.path), log: finished };
+  }
+  const inspect = why ?? (slurmState === 'COMPLETED' ? noLogReason(experimentDir, ev, running?.path ?? null) : '');
+  const exit = slurmState === 'FAILED' && exitCode ? `exit code ${exitCode}` : '';
+  const notes = [inspect, exit, await outputNote(experimentDir, ev, inspect)].filter(Boolean).join('; ');
+  const status = slurmState === 'COMPLETED' ? 'FAILED' : (slurmState as EvalStatus);
+  return { status, notes, logPath: finished ? rel(finished.path) : running ? rel(running.path) : null, log: finished };
+}
+
+function noLogReason(experimentDir: string, ev: EvalState, running: string | null): string {
+  if (running) return `inspect log never finished (no header.json): ${relative(experimentDir, running)}`;
+  return `no inspect log in ${relative(experimentDir, logsDirOf(experimentDir, ev))}`;
+}
+
+/**
+ * The last error line of the job's output file and where the file is; only the path when `already`
+ * says the same (inspect's error is often the output's last line too); '' when there is nothing to say.
+ */
+async function outputNote(experimentDir: string, ev: EvalState, already: string): Promise<string> {
+  if (!ev.slurm_output) return '';
+  const file = isAbsolute(ev.slurm_output) ? ev.slurm_output : join(experimentDir, ev.slurm_output);
+  const reason = await failureReason(file);
+  if (!reason) return '';
+  return already.includes(reason) ? `see ${ev.slurm_output}` : `${reason} (see ${ev.slurm_output})`;
 }

@@ -1,18 +1,17 @@
 // One poll: ONE squeue for every job of the user, at most ONE sacct (split only past the argument
 // limit) for the jobs that left the queue, then every change written in one state update.
 import { evalLabel, type EvalStatus } from '../domain.js';
-import { findLogs } from '../inspect/find.js';
 import type { AccountingEntry, QueueEntry } from '../slurm/client.js';
-import { INFRASTRUCTURE_FAILURES } from '../slurm/states.js';
+import { INFRASTRUCTURE_FAILURES, parseJobState } from '../slurm/states.js';
 import { formatTimestamp, humanDuration, parseTimestamp } from '../slurm/time.js';
 import type { EvalState, State } from '../state/schema.js';
 import { evalKeys } from '../state/keys.js';
 import { setEval } from '../state/store.js';
 import type { Monitor } from './context.js';
 import { judge, needsAccounting, type TrackedJob, type Verdict } from './observe.js';
-import { logsDirOf, resolveOutcome } from './outcome.js';
+import { findEvalLogs, resolveOutcome } from './outcome.js';
 import { activeStatus, IN_FLIGHT, pendingNote } from './status-map.js';
-import { evalComment } from './tags.js';
+import { evalComment, isMonitorComment } from './tags.js';
 
 export interface StateChange {
   key: string;
@@ -30,6 +29,8 @@ export interface PollResult {
   /** Jobs by `--comment` in this poll's squeue, for reconciling unconfirmed submissions; null when none is open. */
   byComment: Map<string, SeenJob> | null;
   commands: number;
+  /** The user's queued or running jobs, all experiments, when squeue was asked (cruijff_kit's max_submit counts them). */
+  userJobs: number | null;
 }
 
 export interface SeenJob {
@@ -66,7 +67,7 @@ export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> 
   }
   if (jobs.keys.length === 0 && unconfirmed === 0) {
     await applyPatches(m, [], now);
-    return { changes: [], byComment: null, commands: 0 };
+    return { changes: [], byComment: null, commands: 0, userJobs: null };
   }
   // SLURM errors propagate: the caller logs the failed poll and nothing here was changed.
   const seen = await askSlurm(m, memory, jobs, unconfirmed > 0);
@@ -76,7 +77,7 @@ export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> 
     if (patch) patches.push(patch);
   }
   await applyPatches(m, patches, now);
-  return { changes: patches.flatMap((p) => (p.change ? [p.change] : [])), byComment: seen.byComment, commands: seen.commands };
+  return { changes: patches.flatMap((p) => (p.change ? [p.change] : [])), byComment: seen.byComment, commands: seen.commands, userJobs: seen.userJobs };
 }
 
 /**
@@ -109,7 +110,9 @@ async function askSlurm(m: Monitor, memory: PollMemory, { keys, evals }: Jobs, w
     if (!memory.accountingDisabled && needsAccounting(job, q)) unsettled.set(i, q);
     else settle(patches, later, key, ev, judge(job, q, undefined));
   };
+  let userJobs = 0;
   await m.slurm.scanQueue(m.user, (q) => {
+    if (countsTowardSubmitCap(q)) userJobs++;
     byComment?.set(q.comment, { jobId: q.jobId, submit: q.submitTime });
     const i = index.get(q.jobId);
     if (i === undefined) return;
@@ -138,7 +141,13 @@ async function askSlurm(m: Monitor, memory: PollMemory, { keys, evals }: Jobs, w
     const ev = evals[i]!;
     settle(patches, later, keys[i]!, ev, judge(trackedJob(m, keys[i]!, ev), q, accounting?.get(ev.job_id!)));
   }
-  return { patches, later, byComment, commands };
+  return { patches, later, byComment, commands, userJobs };
+}
+
+/** squeue -t all also lists jobs that ended within MinJobAge: they take no queue slot. */
+/** One of the user's jobs that cruijff_kit's max_submit caps: queued or running, and not a monitor link. */
+export function countsTowardSubmitCap(q: QueueEntry): boolean {
+  return !isMonitorComment(q.comment) && parseJobState(q.state).kind === 'active';
 }
 
 /** A queued job is written now (no promise, no log read); every other verdict waits for `later`. */
@@ -179,8 +188,7 @@ async function patchFor(m: Monitor, key: string, ev: EvalState, v: Exclude<Verdi
     case 'absent': {
       // Without accounting, a job that left squeue -t all can still be judged by its inspect log.
       if (noAccounting) {
-        const since = ev.submitted ? parseTimestamp(ev.submitted) : null;
-        const { finished } = await findLogs(logsDirOf(m.experimentDir, ev), ev.task, ev.model_path, since ? { since } : undefined);
+        const { finished } = await findEvalLogs(m.experimentDir, ev);
         if (finished) return ended(m, key, ev, 'COMPLETED', null, now, null);
       }
       const since = ev.missing_since ?? formatTimestamp(now);
@@ -231,8 +239,7 @@ async function ended(m: Monitor, key: string, ev: EvalState, slurmState: string,
 
 /** `120/500 samples` from a running inspect log's journal, or ''. */
 async function liveProgress(m: Monitor, ev: EvalState): Promise<string> {
-  const since = ev.submitted ? parseTimestamp(ev.submitted) : null;
-  const { running } = await findLogs(logsDirOf(m.experimentDir, ev), ev.task, ev.model_path, since ? { since } : undefined);
+  const { running } = await findEvalLogs(m.experimentDir, ev);
   const p = running?.progress;
   return p ? `${p.done}/${p.total ?? '?'} samples` : '';
 }

@@ -1,17 +1,20 @@
 // Exactly-once submission: the intent is written under the lock before sbatch, the job carries a
 // `--comment` tag, and an intent without a job id is reconciled with squeue/sacct before any
 // second sbatch. Submissions go in batches so 10,000 evals do not mean 20,000 state writes.
-import { readFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { evalLabel, type EvalStatus } from '../domain.js';
 import type { LogEntry } from '../report/runlog.js';
+import { pathExists } from '../experiment/layout.js';
+import { expandOutputPattern, readEvalScript } from '../experiment/script.js';
+import type { CruijffSubmission } from '../report/cruijff-files.js';
 import type { SubmitOutcome } from '../slurm/client.js';
 import { formatTimestamp, parseTimestamp } from '../slurm/time.js';
 import type { EvalState } from '../state/schema.js';
 import { evalKeys } from '../state/keys.js';
 import { setEval } from '../state/store.js';
 import type { Monitor } from './context.js';
-import type { SeenJob } from './poll.js';
+import { countsTowardSubmitCap, type SeenJob } from './poll.js';
 import { IN_FLIGHT } from './status-map.js';
 import { evalComment } from './tags.js';
 
@@ -25,8 +28,13 @@ export interface SubmitReport {
   qosLimited: boolean;
 }
 
-export async function submitReady(m: Monitor, shouldStop: () => boolean): Promise<SubmitReport> {
+/**
+ * Submits what has a slot. `userJobs`: the user's queued or running jobs, all experiments, when this
+ * pass's squeue counted them (for cruijff_kit's max_submit); counted here when needed and unknown.
+ */
+export async function submitReady(m: Monitor, shouldStop: () => boolean, userJobs: number | null = null): Promise<SubmitReport> {
   const report: SubmitReport = { submitted: 0, failed: 0, qosLimited: false };
+  if (Number.isFinite(m.options.maxUserJobs) && userJobs === null) userJobs = (await m.slurm.queue(m.user)).filter(countsTowardSubmitCap).length;
   for (;;) {
     if (shouldStop() || report.qosLimited) return report;
     const state = (await m.store.current())!;
@@ -37,7 +45,8 @@ export async function submitReady(m: Monitor, shouldStop: () => boolean): Promis
       if (IN_FLIGHT.has(status as EvalStatus)) inFlight++;
       else if (status === 'NOT_SUBMITTED') ready.push(key);
     }
-    const batch = ready.slice(0, Math.min(Math.max(0, m.options.maxInFlight - inFlight), BATCH_SIZE));
+    const userRoom = m.options.maxUserJobs - (userJobs ?? 0) - report.submitted;
+    const batch = ready.slice(0, Math.max(0, Math.min(m.options.maxInFlight - inFlight, userRoom, BATCH_SIZE)));
     if (batch.length === 0) return report;
 
     const intent = formatTimestamp(m.clock.now());
@@ -46,28 +55,72 @@ export async function submitReady(m: Monitor, shouldStop: () => boolean): Promis
       return s!;
     });
 
-    const results = new Map<string, { outcome: SubmitOutcome; at: Date; output: string | null }>();
+    const results = new Map<string, Submission>();
     for (const key of batch) {
       if (shouldStop() || report.qosLimited) break; // the rest go back to NOT_SUBMITTED
       if (results.size > 0 && m.options.staggerS > 0) await m.clock.sleep(m.options.staggerS * 1000);
-      const ev = state.evaluations[key]!;
-      const outcome = await sbatchEval(m, key, ev);
-      results.set(key, { outcome, at: m.clock.now(), output: outcome.ok ? await slurmOutputOf(m, ev, outcome.jobId) : null });
-      if (!outcome.ok && outcome.kind === 'qos') report.qosLimited = true;
+      const submission = await sbatchEval(m, key, state.evaluations[key]!);
+      results.set(key, submission);
+      if (!submission.outcome.ok && submission.outcome.kind === 'qos') report.qosLimited = true;
     }
     await recordResults(m, batch, results, report);
   }
 }
 
-async function sbatchEval(m: Monitor, key: string, ev: EvalState): Promise<SubmitOutcome> {
+interface Submission {
+  outcome: SubmitOutcome;
+  at: Date;
+  /** Where SLURM writes the job's output (relative to the experiment when inside it). */
+  output: string | null;
+  /** Output folders that did not exist and were made before sbatch. */
+  madeDirs: string[];
+}
+
+async function sbatchEval(m: Monitor, key: string, ev: EvalState): Promise<Submission> {
   const script = join(m.experimentDir, ev.script);
-  return m.slurm.submit({ script, cwd: dirname(script), options: [`--comment=${evalComment(m.experimentId, key)}`] });
+  const submitDir = dirname(script);
+  const job = await outputPatterns(m, script);
+  // SLURM cannot open an output file in a missing folder and fails the job at once (today's
+  // control cells point at {run}/artifacts/, which nothing creates).
+  const madeDirs: string[] = [];
+  const workDir = job.chdir ? resolve(submitDir, job.chdir) : submitDir; // relative output paths start here
+  for (const pattern of [job.output, job.error]) {
+    const dir = pattern && outputFolder(pattern, workDir);
+    if (dir && !(await pathExists(dir))) {
+      await mkdir(dir, { recursive: true });
+      madeDirs.push(relative(m.experimentDir, dir) || '.');
+    }
+  }
+  const outcome = await m.slurm.submit({ script, cwd: submitDir, options: [`--comment=${evalComment(m.experimentId, key)}`] });
+  const at = m.clock.now();
+  if (!outcome.ok) return { outcome, at, output: null, madeDirs };
+  const path = expandOutputPattern(job.output ?? 'slurm-%j.out', { jobId: outcome.jobId, jobName: job.jobName, user: m.user, submitDir, chdir: job.chdir });
+  const rel = relative(m.experimentDir, path);
+  return { outcome, at, output: rel.startsWith('..') ? path : rel, madeDirs };
+}
+
+/** The script's `#SBATCH --output/--error/--job-name` (sbatch's default job name is the script's file name). */
+async function outputPatterns(m: Monitor, script: string): Promise<{ output: string | null; error: string | null; jobName: string; chdir: string | null }> {
+  try {
+    const { sbatch } = readEvalScript(await readFile(script, 'utf8'), m.env, dirname(script));
+    return { output: sbatch.output, error: sbatch.error, jobName: sbatch.jobName ?? basename(script), chdir: sbatch.chdir };
+  } catch {
+    // The script was readable at discovery; if not now, sbatch will say so.
+    return { output: null, error: null, jobName: basename(script), chdir: null };
+  }
+}
+
+/** The folder of an output pattern, when it does not depend on the job (no `%` before the file name). */
+function outputFolder(pattern: string, workDir: string): string | null {
+  const folder = dirname(pattern);
+  if (folder === '.' || folder.includes('%')) return null;
+  return resolve(workDir, folder);
 }
 
 async function recordResults(
   m: Monitor,
   batch: string[],
-  results: Map<string, { outcome: SubmitOutcome; at: Date; output: string | null }>,
+  results: Map<string, Submission>,
   report: SubmitReport,
 ): Promise<void> {
   const state = await m.store.update((s) => {
@@ -90,16 +143,22 @@ async function recordResults(
     return s!;
   });
   const entries: LogEntry[] = [];
+  const cruijff: CruijffSubmission[] = [];
   for (const key of batch) {
     const r = results.get(key);
     if (!r) continue;
     const ev = state.evaluations[key]!;
     const command = `cd ${relative(m.experimentDir, dirname(join(m.experimentDir, ev.script)))} && sbatch ${ev.script.split('/').pop()}`;
     const o = r.outcome;
+    for (const dir of r.madeDirs) {
+      entries.push({ action: 'CREATE_OUTPUT_DIR', description: evalLabel(ev), fields: [['Details', `the job's output folder ${dir} did not exist (SLURM would fail the job at once)`], ['Result', 'created']] });
+    }
     if (o.ok) {
       report.submitted++;
       m.progress.info(`submitted ${evalLabel(ev)}: job ${o.jobId}`);
-      entries.push({ action: 'SUBMIT_EVAL', description: evalLabel(ev), fields: [['Command', command], ['Result', `Job ID ${o.jobId} submitted at ${formatTimestamp(r.at)}`]] });
+      // The cells layout's log is cruijff_kit's too: its SUBMIT_EVAL blocks, in its shape, come from m.cruijff.
+      if (m.cruijff) cruijff.push({ cellScript: ev.script, submittedAt: r.at, jobId: o.jobId });
+      else entries.push({ action: 'SUBMIT_EVAL', description: evalLabel(ev), fields: [['Command', command], ['Result', `Job ID ${o.jobId} submitted at ${formatTimestamp(r.at)}`]] });
     } else if (o.kind === 'qos') {
       m.progress.warn(`QOS submit limit reached at ${evalLabel(ev)}; the rest are submitted as jobs end`);
       entries.push({ action: 'SUBMIT_DEFERRED', description: evalLabel(ev), fields: [['Command', command], ['Result', `QOS submit limit: ${o.message}; retrying on a later poll`]] });
@@ -107,24 +166,12 @@ async function recordResults(
       if (o.kind === 'rejected') report.failed++;
       m.progress.error(`sbatch ${o.kind === 'transient' ? 'uncertain' : 'failed'} for ${evalLabel(ev)}: ${o.message}`);
       const result = o.kind === 'transient' ? `Uncertain (${o.message}); checking squeue before any resubmission` : `Failed: ${o.message}`;
-      entries.push({ action: 'SUBMIT_FAILED', description: evalLabel(ev), fields: [['Command', command], ['Result', result]] });
+      if (m.cruijff && o.kind === 'rejected') cruijff.push({ cellScript: ev.script, submittedAt: r.at, jobId: null, error: o.message });
+      else entries.push({ action: 'SUBMIT_FAILED', description: evalLabel(ev), fields: [['Command', command], ['Result', result]] });
     }
   }
   await m.runlog.writeAll(entries);
-}
-
-/** Where SLURM writes the job's output: the script's `#SBATCH --output`, default `slurm-%j.out`. */
-async function slurmOutputOf(m: Monitor, ev: EvalState, jobId: string): Promise<string> {
-  let pattern = 'slurm-%j.out';
-  try {
-    const text = await readFile(join(m.experimentDir, ev.script), 'utf8');
-    const found = /^#SBATCH\s+(?:--output[= ]|-o\s*)(\S+)/m.exec(text);
-    if (found) pattern = found[1]!;
-  } catch {
-    // The script was readable at discovery; if not now, the default is the best guess.
-  }
-  const path = pattern.replace(/%j/g, jobId).replace(/%A/g, jobId);
-  return pattern.startsWith('/') ? path : join(dirname(ev.script), path);
+  await m.cruijff?.recordSubmissions(cruijff);
 }
 
 /**
@@ -162,6 +209,7 @@ export async function reconcileIntents(m: Monitor, seen: ReadonlyMap<string, See
     for (const key of lost) setEval(s!, key, { status: 'NOT_SUBMITTED', submit_intent: null });
     return s!;
   });
+  await m.cruijff?.recordSubmissions(found.map(([key, jobId]) => ({ cellScript: state.evaluations[key]!.script, submittedAt: parseTimestamp(state.evaluations[key]!.submit_intent ?? '') ?? now, jobId })));
   for (const [key, jobId] of found) {
     await m.runlog.write('RECONCILE', evalLabel(state.evaluations[key]!), [['Details', 'submission without a recorded job id found in SLURM by its comment'], ['Result', `Job ID ${jobId}`]]);
   }

@@ -24,6 +24,13 @@ export function evalComment(experimentId: string, key: string): string {
   return comment;
 }
 
+const MONITOR_TAG = 'run-inspect-monitor:';
+
 export function monitorComment(experimentId: string): string {
-  return `run-inspect-monitor:${experimentId}`;
+  return `${MONITOR_TAG}${experimentId}`;
+}
+
+/** A monitor link of any experiment: never counted against cruijff_kit's max_submit (it would wait on itself). */
+export function isMonitorComment(comment: string): boolean {
+  return comment.startsWith(MONITOR_TAG);
 }

@@ -2,7 +2,7 @@
 // `## Results` section of experiment_summary.md (runs × task/epoch, main metric).
 
 import { sanitizeCell } from '../experiment/markdown.js';
-import type { ExperimentSummary } from '../experiment/summary.js';
+import type { DesignRun } from '../experiment/design.js';
 import { UserError } from '../errors.js';
 import { formatValue, mainMetric } from '../inspect/format.js';
 import type { EvalState, State } from '../state/schema.js';
@@ -41,7 +41,7 @@ const COMPLETED = 'COMPLETED';
 // Rows
 
 /** One row per eval: runs in All Runs order, then others alphabetically; tasks; epochs (base first). */
-export function resultRows(state: State, summary: ExperimentSummary): ResultRow[] {
+export function resultRows(state: State, summary: { runs: ReadonlyArray<Pick<DesignRun, 'name' | 'params'>> }): ResultRow[] {
   const headers = [...new Set(summary.runs.flatMap((r) => Object.keys(r.params)))];
   const runs = new Map(summary.runs.map((r) => [r.name, r]));
   const rows = Object.entries(state.evaluations).map(([key, ev]): ResultRow => ({

@@ -2,11 +2,9 @@
 //   [YYYY-MM-DD HH:MM:SS] ACTION: Description
 //   Key: value
 //   <blank line>
-import { appendFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { formatTimestamp } from '../slurm/time.js';
-
-export const RUN_LOG_FILE = 'run-inspect.log';
 
 export type LogFields = ReadonlyArray<readonly [string, string]>;
 
@@ -29,14 +27,22 @@ export function formatEntry(time: Date, action: string, description: string, fie
   return `${lines.join('\n')}\n\n`;
 }
 
-/** Appends whole entries (one write each, O_APPEND), so concurrent writers never interleave lines. */
-export function fileRunLog(experimentDir: string, clock: () => Date = () => new Date()): RunLog {
-  const file = join(experimentDir, RUN_LOG_FILE);
+/**
+ * Appends whole entries (one write each, O_APPEND), so concurrent writers never interleave lines.
+ * The log's folder is made on first use (cruijff_kit's `logs/` may not exist yet).
+ */
+export function fileRunLog(file: string, clock: () => Date = () => new Date()): RunLog {
+  let folder: Promise<unknown> | null = null;
+  const append = async (text: string) => {
+    folder ??= mkdir(dirname(file), { recursive: true });
+    await folder;
+    await appendFile(file, text);
+  };
   return {
-    write: (action, description, fields) => appendFile(file, formatEntry(clock(), action, description, fields)),
+    write: (action, description, fields) => append(formatEntry(clock(), action, description, fields)),
     writeAll: async (entries) => {
       const time = clock();
-      if (entries.length > 0) await appendFile(file, entries.map((e) => formatEntry(time, e.action, e.description, e.fields)).join(''));
+      if (entries.length > 0) await append(entries.map((e) => formatEntry(time, e.action, e.description, e.fields)).join(''));
     },
   };
 }

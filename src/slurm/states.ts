@@ -1,4 +1,4 @@
-// SLURM job states as squeue and sacct print them (field notes §3).
+// SLURM job states as squeue and sacct print them (docs/formats.md §4).
 
 /** SLURM's own words for a job that has ended for good (unless SLURM requeues it). */
 export const SLURM_TERMINAL_STATES = [

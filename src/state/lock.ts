@@ -1,7 +1,6 @@
 // Two locks, both mkdir-based (proper-lockfile), so they hold on NFS and GPFS too:
 // - the state lock, held for one read-modify-write of eval_jobs.json;
 // - the monitor lock, held by the one `run` that acts on an experiment for as long as it runs.
-import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 
 /**
@@ -30,22 +29,19 @@ export interface MonitorLock {
   readonly compromised: boolean;
 }
 
-export function monitorLockPath(experimentDir: string): string {
-  return join(experimentDir, 'run-inspect.lock');
-}
-
 /**
  * Take the monitor lock, or return null when someone else holds it. `waitMs` > 0 keeps trying
  * that long (a chain link whose predecessor was killed waits for its stale lock to expire).
  */
-export async function acquireMonitorLock(experimentDir: string, waitMs = 0): Promise<MonitorLock | null> {
+export async function acquireMonitorLock(lockPath: string, waitMs = 0): Promise<MonitorLock | null> {
   let compromised = false;
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
-      const release = await lockfile.lock(join(experimentDir, 'run-inspect'), {
+      // proper-lockfile locks a file by a folder beside it: `lockfilePath` is that folder.
+      const release = await lockfile.lock(lockPath.replace(/\.lock$/, ''), {
         realpath: false,
-        lockfilePath: monitorLockPath(experimentDir),
+        lockfilePath: lockPath,
         stale: MONITOR_LOCK_STALE_MS,
         onCompromised: () => {
           compromised = true;

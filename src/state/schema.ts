@@ -28,6 +28,15 @@ export const evaluationSchema = z.object({
   /** Paths relative to the experiment directory. */
   script: z.string(),
   model_path: z.string().nullable().default(null),
+  /** Where inspect writes this eval's logs (relative); null: `logs/` beside the script (older states). */
+  logs_dir: z.string().nullable().default(null),
+  /** The logs folder holds only this eval's logs (a cruijff_kit cell). */
+  own_logs: z.boolean().default(false),
+  /** Task names a log of this eval may carry, and its vis_label (see inspect/find.ts). */
+  log_tasks: z.array(z.string()).default([]),
+  vis_label: z.string().nullable().default(null),
+  /** false: the design does not plan this eval (it is run, and noted). */
+  in_design: z.boolean().default(true),
   slurm_output: z.string().nullable().default(null),
   notes: z.string().default(''),
   /** Set under the lock before sbatch; cleared once the job id is recorded. */

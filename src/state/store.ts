@@ -1,22 +1,14 @@
 // eval_jobs.json on disk: read and validated with zod, written atomically under a short lock, so a
 // monitor and a `retry` or `stop` never write over each other.
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { UserError } from '../errors.js';
 import { withFileLock } from './lock.js';
 import { STATE_VERSION, stateSchema, type EvalState, type State } from './schema.js';
 import { StateSerializer } from './serialize.js';
 
-export const STATE_FILE = 'eval_jobs.json';
-
-export function statePath(experimentDir: string): string {
-  return join(experimentDir, STATE_FILE);
-}
-
-/** The state, or null when the file does not exist. A file that exists but is not valid is an error. */
-export async function readState(experimentDir: string): Promise<State | null> {
-  const file = statePath(experimentDir);
+/** The state in `file` (eval_jobs.json), or null when it does not exist. A file that exists but is not valid is an error. */
+export async function readState(file: string): Promise<State | null> {
   const bytes = await readBytes(file);
   return bytes === null ? null : parseState(bytes.toString('utf8'), file);
 }
@@ -67,11 +59,7 @@ export class StateStore {
   private cache: { stamp: string; state: State } | null = null;
   private readonly serializer = new StateSerializer();
 
-  constructor(readonly experimentDir: string) {}
-
-  get file(): string {
-    return statePath(this.experimentDir);
-  }
+  constructor(readonly file: string) {}
 
   /**
    * The current state (null before the first run). Every write is an atomic rename (a new inode),

@@ -8,7 +8,9 @@ import { copyFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { clearJournalCache, readInspectLog } from '../../src/inspect/log.js';
-import { clearLogCache, findLogs } from '../../src/inspect/find.js';
+import { clearLogCache, findLogs, type LogIdentity } from '../../src/inspect/find.js';
+
+const IDENTITY: LogIdentity = { tasks: ['task3'], visLabel: null, modelPath: '/scratch/ck/run0/epoch_7', ownFolder: false };
 import { FIX, buildZip, headerJson, startJson, summaries, tempDir, writeFile, type MemberSpec } from '../inspect/helpers.js';
 
 async function time(label: string, runs: number, fn: () => Promise<unknown>): Promise<void> {
@@ -75,10 +77,10 @@ async function main(): Promise<void> {
     }
     await time('findLogs, 200 logs, cold (cache cleared each run)', 30, async () => {
       clearLogCache();
-      await findLogs(logs, 'task3', '/scratch/ck/run0/epoch_7');
+      await findLogs(logs, IDENTITY);
     });
-    await time('findLogs, 200 logs, warm (nothing changed since last poll)', 100, () => findLogs(logs, 'task3', '/scratch/ck/run0/epoch_7'));
-    const r = await findLogs(logs, 'task3', '/scratch/ck/run0/epoch_7');
+    await time('findLogs, 200 logs, warm (nothing changed since last poll)', 100, () => findLogs(logs, IDENTITY));
+    const r = await findLogs(logs, IDENTITY);
     console.log(`  → found ${r.finished ? basename(r.finished.path) : 'nothing'}, ${r.problems.length} problems`);
   } finally {
     cleanup();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm run demo`: builds a sample experiment in a temp dir (the without-status fixture: 4 runs × 2
-// tasks + a control run) and runs the whole workflow on it against fake-slurm, with the bundle
-// users run. One eval's checkpoint is missing (SKIPPED), one inspect task ends in error while its
+// `npm run demo`: builds a sample experiment in a temp dir (the without-status example summary,
+// rendered by test/support/scaffold.mjs: 4 runs × 2 tasks + a control run) and runs the whole
+// workflow on it against fake-slurm, with the bundle users run. Needs nothing outside this
+// repository. One eval's checkpoint is missing (SKIPPED), one inspect task ends in error while its
 // job exits 0 (FAILED with inspect's message), the rest succeed.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';

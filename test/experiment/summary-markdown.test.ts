@@ -1,6 +1,5 @@
 // The markdown helpers under experiment_summary.md: the skeleton parse must see exactly the blocks a
 // full parse sees (same kinds, same offsets in the original text), and cells must round-trip.
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
   cellValue,
@@ -10,9 +9,9 @@ import {
   sanitizeCell,
   splitRow,
 } from '../../src/experiment/markdown.js';
+import { exampleSummary } from '../support/scaffold.mjs';
 
-const FIXTURES = new URL('../../../shared/fixtures/experiments/', import.meta.url);
-const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
+const fixture = (name: 'with-status-tables' | 'without-status') => exampleSummary(name);
 
 /** Blocks of the skeleton parse and of a full parse, side by side. */
 function bothWays(text: string) {
@@ -70,7 +69,7 @@ const LINE_POOL = [
 
 describe('skeleton parse', () => {
   test('sees the same blocks as a full parse on the fixtures', () => {
-    for (const name of ['with-status-tables.md', 'without-status.md']) {
+    for (const name of ['with-status-tables', 'without-status'] as const) {
       const { elided, full } = bothWays(fixture(name));
       expect(elided).toEqual(full);
     }

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { normalizeEpoch, parseSummary, readSummary } from '../../src/experiment/summary.js';
+import { exampleSummary } from '../support/scaffold.mjs';
 
-const SHARED = new URL('../../../shared/fixtures/experiments/', import.meta.url);
 const OURS = new URL('../fixtures/summaries/', import.meta.url);
-const shared = (name: string) => readFileSync(new URL(name, SHARED), 'utf8');
+const shared = (name: 'with-status-tables.md' | 'without-status.md') => exampleSummary(name === 'with-status-tables.md' ? 'with-status-tables' : 'without-status');
 const ours = (name: string) => readFileSync(new URL(name, OURS), 'utf8');
 
 const tmp = mkdtempSync(join(tmpdir(), 'summary-test-'));

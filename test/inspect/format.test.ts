@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatMainMetric } from '../../src/inspect/format.js';
 import { readInspectLog, type InspectLogInfo, type ScoreSummary } from '../../src/inspect/log.js';
-import { FIX } from './helpers.js';
+import { FIX, itRealLogs } from './helpers.js';
 
 function info(scores: ScoreSummary[], n: number | null = 500): InspectLogInfo {
   return {
@@ -11,6 +11,8 @@ function info(scores: ScoreSummary[], n: number | null = 500): InspectLogInfo {
     task: 't',
     model: null,
     modelPath: null,
+    visLabel: null,
+    invalidated: false,
     created: null,
     errorMessage: null,
     scores,
@@ -23,7 +25,7 @@ function info(scores: ScoreSummary[], n: number | null = 500): InspectLogInfo {
 }
 
 describe('formatMainMetric', () => {
-  it('the real fixtures', async () => {
+  itRealLogs('the real fixtures', async () => {
     expect(formatMainMetric(await readInspectLog(FIX.popularity))).toBe('accuracy 0.800 ± 0.133 (n=10)');
     expect(formatMainMetric(await readInspectLog(FIX.streaming))).toBe('accuracy 0.750 ± 0.250 (n=4)');
     expect(formatMainMetric(await readInspectLog(FIX.zstd))).toBe('accuracy 0.000 ± 0.000 (n=1)');

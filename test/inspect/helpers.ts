@@ -2,13 +2,51 @@
 // duplicate names, lying sizes and raw zstd members), and realistic header/start JSON.
 
 import { deflateRawSync } from 'node:zlib';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, it } from 'vitest';
 import { crc32 } from '../../src/inspect/zip.js';
 
-/** The real logs of ../shared/fixtures/inspect-logs (beside the checkout, in CI too). */
+/**
+ * The real inspect-ai logs of ../shared/fixtures/inspect-logs: third-party test data (inspect_ai's
+ * own, MIT) that lives beside the checkout in CI and on the team's machines, not in this
+ * repository. Tests that need them run through describeRealLogs / itRealLogs: skipped, with a
+ * note, where the folder is missing (a fresh clone); failing loudly when
+ * RUN_INSPECT_REQUIRE_SHARED=1 (CI sets it, so they can never be skipped there unnoticed).
+ */
 export const FIXTURES = new URL('../../../shared/fixtures/inspect-logs', import.meta.url).pathname;
+export const REAL_LOGS_PRESENT = existsSync(FIXTURES);
+export const REAL_LOGS_REQUIRED = process.env.RUN_INSPECT_REQUIRE_SHARED === '1';
+const MISSING = `the real inspect-ai logs are not there: ${FIXTURES} (the shared/ folder beside the checkout)`;
+let noted = false;
+
+function gate(): 'run' | 'skip' | 'fail' {
+  if (REAL_LOGS_PRESENT) return 'run';
+  if (REAL_LOGS_REQUIRED) return 'fail';
+  if (!noted) {
+    noted = true;
+    console.warn(`[run-inspect tests] skipping the tests on real inspect-ai logs: ${MISSING}. CI has it; set RUN_INSPECT_REQUIRE_SHARED=1 to make this an error.`);
+  }
+  return 'skip';
+}
+
+function missing(): never {
+  throw new Error(`RUN_INSPECT_REQUIRE_SHARED=1 and ${MISSING}`);
+}
+
+/** describe() for tests on the real logs: skipped without them, one failing test when they are required. */
+export function describeRealLogs(name: string, body: () => void): void {
+  const g = gate();
+  if (g === 'fail') describe(name, () => it('needs ../shared/fixtures/inspect-logs', missing));
+  else describe.skipIf(g === 'skip')(name, body);
+}
+
+/** it() for one test on the real logs (same rules as describeRealLogs). */
+export function itRealLogs(name: string, fn: () => unknown): void {
+  const g = gate();
+  it.skipIf(g === 'skip')(name, g === 'fail' ? missing : fn);
+}
 export const FIX = {
   popularity: `${FIXTURES}/2025-02-11T15-18-04-05-00_popularity_mj7khqpMM4GBCfVQozKgzB.eval`,
   popularityNoScores: `${FIXTURES}/2025-02-11T15-17-00-05-00_popularity_dPiJifoWeEQBrfWsAopzWr.eval`,

@@ -7,6 +7,7 @@ import { zipSync, strToU8 } from 'fflate';
 import { readInspectLog, InspectLogError, type InspectLogInfo } from '../../src/inspect/log.js';
 import {
   FIX,
+  itRealLogs,
   accuracyResults,
   buildZip,
   headerJson,
@@ -44,7 +45,7 @@ const metric = (info: InspectLogInfo, scorer: number, name: string) =>
   info.scores[scorer]?.metrics.find((m) => m.name === name);
 
 describe('real inspect logs (fixtures README)', () => {
-  it('popularity mj7k…: deflate, success, match accuracy 0.8 stderr 0.1333', async () => {
+  itRealLogs('popularity mj7k…: deflate, success, match accuracy 0.8 stderr 0.1333', async () => {
     const info = await readInspectLog(FIX.popularity);
     expect(info).toMatchObject({
       format: 'eval',
@@ -72,13 +73,13 @@ describe('real inspect logs (fixtures README)', () => {
     ]);
   });
 
-  it('popularity dPiJ…: success with empty scores', async () => {
+  itRealLogs('popularity dPiJ…: success with empty scores', async () => {
     const info = await readInspectLog(FIX.popularityNoScores);
     expect(info).toMatchObject({ status: 'success', task: 'popularity', model: 'openai/gpt-4o-mini' });
     expect(info.scores).toEqual([]);
   });
 
-  it('log_streaming: success, azureai model, 2 samples × 2 epochs, accuracy 0.75 stderr 0.25', async () => {
+  itRealLogs('log_streaming: success, azureai model, 2 samples × 2 epochs, accuracy 0.75 stderr 0.25', async () => {
     const info = await readInspectLog(FIX.streaming);
     expect(info).toMatchObject({
       status: 'success',
@@ -92,7 +93,7 @@ describe('real inspect logs (fixtures README)', () => {
     expect(info.scores.map((s) => s.name)).toEqual(['match']);
   });
 
-  it('ais-decoder: zstd (93), success, cp_ctf, gpt-5.4, model_graded_qa accuracy 0 stderr 0', async () => {
+  itRealLogs('ais-decoder: zstd (93), success, cp_ctf, gpt-5.4, model_graded_qa accuracy 0 stderr 0', async () => {
     const info = await readInspectLog(FIX.zstd);
     expect(info).toMatchObject({ format: 'eval', status: 'success', task: 'cp_ctf', model: 'openai/gpt-5.4' });
     expect(info.scores).toEqual([
@@ -108,7 +109,7 @@ describe('real inspect logs (fixtures README)', () => {
     ]);
   });
 
-  it('legacy .json: status error without an error object, accuracy 0', async () => {
+  itRealLogs('legacy .json: status error without an error object, accuracy 0', async () => {
     const info = await readInspectLog(FIX.legacyJson);
     expect(info).toMatchObject({
       format: 'json',
@@ -207,7 +208,7 @@ describe('logs built in tests', () => {
     expect((await readInspectLog(path)).progress).toEqual({ done: 0, total: 5 });
   });
 
-  it('running, zstd members taken from the real ais-decoder log', async () => {
+  itRealLogs('running, zstd members taken from the real ais-decoder log', async () => {
     const start = rawMember(FIX.zstd, '_journal/start.json');
     const summary = rawMember(FIX.zstd, '_journal/summaries/1.json');
     const path = writeFile(
@@ -397,19 +398,19 @@ describe('bad logs: one clear line naming the file, never a crash', () => {
     await expectBad(`${dir}/nope.eval`, /no such file/);
   });
 
-  it('truncated .eval (cut in half)', async () => {
+  itRealLogs('truncated .eval (cut in half)', async () => {
     const bytes = readFileSync(FIX.popularity);
     const path = writeFile(dir, 'truncated.eval', bytes.subarray(0, Math.floor(bytes.length / 2)));
     await expectBad(path, /truncated zip/);
   });
 
-  it('truncated just before the end record', async () => {
+  itRealLogs('truncated just before the end record', async () => {
     const bytes = readFileSync(FIX.zstd);
     const path = writeFile(dir, 'truncated-tail.eval', bytes.subarray(0, bytes.length - 10));
     await expectBad(path, /truncated/);
   });
 
-  it('central directory pointing past the end (bytes removed from the middle)', async () => {
+  itRealLogs('central directory pointing past the end (bytes removed from the middle)', async () => {
     const bytes = readFileSync(FIX.popularity);
     const path = writeFile(dir, 'holed.eval', Buffer.concat([bytes.subarray(0, 1000), bytes.subarray(3000)]));
     await expectBad(path, /truncated|corrupted/);
@@ -465,7 +466,7 @@ describe('bad logs: one clear line naming the file, never a crash', () => {
     await expectBad(path, /zstd data corrupted \(window of \d+ bytes is too large\)/);
   });
 
-  it('corrupted zstd frame in a copy of the real ais-decoder log', async () => {
+  itRealLogs('corrupted zstd frame in a copy of the real ais-decoder log', async () => {
     const bytes = Buffer.from(readFileSync(FIX.zstd));
     const header = rawMembers(FIX.zstd).find((m) => m.name === 'header.json')!;
     // Keep the frame header, scramble the compressed block content.
@@ -474,7 +475,7 @@ describe('bad logs: one clear line naming the file, never a crash', () => {
     await expectBad(path, /member header\.json: (zstd data corrupted|.*CRC-32|.*past its declared|is \d+ bytes)/);
   });
 
-  it('zstd frame cut short', async () => {
+  itRealLogs('zstd frame cut short', async () => {
     const h = rawMember(FIX.zstd, 'header.json');
     const cut = h.compressed.subarray(0, h.compressed.length - 100);
     const path = writeFile(dir, 'zstd-cut.eval', buildZip([{ name: 'header.json', raw: { ...h, compressed: cut } }]));
@@ -486,7 +487,7 @@ describe('bad logs: one clear line naming the file, never a crash', () => {
     await expectBad(path, /zstd data corrupted \(bad frame magic/);
   });
 
-  it('corrupted deflate data', async () => {
+  itRealLogs('corrupted deflate data', async () => {
     const bytes = Buffer.from(readFileSync(FIX.popularity));
     const header = rawMembers(FIX.popularity).find((m) => m.name === 'header.json')!;
     for (let i = header.dataOffset; i < header.dataOffset + header.compressed.length; i += 3) bytes[i] ^= 0xff;

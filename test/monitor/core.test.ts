@@ -3,10 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { discoverEvals } from '../../src/experiment/discover.js';
-import { readSummary } from '../../src/experiment/summary.js';
 import { poll, type PollMemory } from '../../src/monitor/poll.js';
-import { mergeDiscovered } from '../../src/monitor/prepare.js';
+import { loadExperiment, mergeDiscovered } from '../../src/monitor/prepare.js';
 import { reconcileIntents, submitReady } from '../../src/monitor/submit.js';
 import { evalComment } from '../../src/monitor/tags.js';
 import { formatTimestamp } from '../../src/slurm/time.js';
@@ -109,10 +107,9 @@ describe('discovery', () => {
     const state = (await m.store.current())!;
     const before = evalKeys(state); // walked: its key set is sealed now
     expect(before).toHaveLength(7);
-    const { summary } = await readSummary(join(m.experimentDir, 'experiment_summary.md'));
-    const { evals: specs } = await discoverEvals(m.experimentDir);
+    const { design, evals: specs } = await loadExperiment(m);
     const extra = { ...specs[0]!, key: `${specs[0]!.key}_late` };
-    const next = await m.store.update((s) => mergeDiscovered(m, s, summary, [...specs, extra]));
+    const next = await m.store.update((s) => mergeDiscovered(m, s, design, [...specs, extra], []));
     expect(evalKeys(next)).toEqual([...before, extra.key]);
     expect(next.evaluations[extra.key]).toMatchObject({ status: 'NOT_SUBMITTED', job_id: null });
     expect(await submitReady(m, never)).toMatchObject({ submitted: 1 });
@@ -156,7 +153,7 @@ describe('poll', () => {
     m.slurm.set(m.slurm.jobs[0]!.id, { state: 'COMPLETED' });
     await poll(m, fresh());
     const ev = Object.values(await evals(m)).find((e) => e.job_id === m.slurm.jobs[0]!.id)!;
-    expect(ev).toMatchObject({ status: 'FAILED', notes: 'no inspect log' });
+    expect(ev).toMatchObject({ status: 'FAILED', notes: 'no inspect log in Llama-3.2-3B_base/eval/logs' });
   });
 
   it('a failed poll changes nothing', async () => {

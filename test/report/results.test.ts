@@ -1,8 +1,7 @@
 // report: rows from eval_jobs.json + All Runs, their md / csv / json forms, and the ## Results body.
-// The experiment: the shared with-status-tables.md summary (All Runs r4, r16 and the
+// The experiment: the with-status-tables example summary (All Runs r4, r16 and the
 // Llama-3.2-3B_base control, params LoRA Rank / Batch Size) and a state of 2 runs × 2 epochs + the
 // control, one task with two scorers, one FAILED eval, a NaN metric and a run All Runs does not list.
-import { readFileSync } from 'node:fs';
 import type { Table } from 'mdast';
 import { describe, expect, test } from 'vitest';
 import { evalKey } from '../../src/domain.js';
@@ -11,11 +10,12 @@ import { parseMarkdown, plainText } from '../../src/experiment/markdown.js';
 import { type ExperimentSummary, parseSummary } from '../../src/experiment/summary.js';
 import { type ReportFormat, type ResultRow, chooseMainMetric, formatReport, resultRows, resultsSection } from '../../src/report/results.js';
 import { upsertSection } from '../../src/report/summary-table.js';
-import { type EvalState, type State, stateSchema } from '../../src/state/schema.js';
+import { type EvalState, evaluationSchema, type State, stateSchema } from '../../src/state/schema.js';
+import { exampleSummary } from '../support/scaffold.mjs';
 
-const FILE = new URL('../../../shared/fixtures/experiments/with-status-tables.md', import.meta.url);
+const TEXT = exampleSummary('with-status-tables');
 
-const SUMMARY: ExperimentSummary = parseSummary(readFileSync(FILE, 'utf8'), 'with-status-tables.md');
+const SUMMARY: ExperimentSummary = parseSummary(TEXT, 'with-status-tables.md');
 
 const TASK = 'reverse_words';
 
@@ -29,7 +29,8 @@ function scores(accuracy: number, stderr: number, mean: number): EvalState['scor
 
 function evaluation(run: string, epoch: number | null, status: string, extra: Partial<EvalState> = {}): EvalState {
   const job = extra.job_id ?? null;
-  return {
+  // Through the schema: fields the test does not care about get their defaults.
+  return { ...evaluationSchema.parse({
     run,
     task: TASK,
     epoch,
@@ -49,8 +50,7 @@ function evaluation(run: string, epoch: number | null, status: string, extra: Pa
     attempts: [],
     scores: [],
     samples: null,
-    ...extra,
-  };
+  }), ...extra };
 }
 
 const done = (run: string, epoch: number | null, job: string, elapsed: string, s: EvalState['scores']) =>
@@ -316,7 +316,7 @@ describe('resultsSection', () => {
   });
 
   test('upsertSection takes it as the body of ## Results, and a second pass changes nothing', () => {
-    const summary = readFileSync(FILE, 'utf8');
+    const summary = TEXT;
     const once = upsertSection(summary, 'Results', resultsSection(rows(), AT, 'results-accuracy.svg'));
     expect(once.startsWith(summary.trimEnd())).toBe(true);
     expect(once).toContain('\n## Results\n\nMain metric: `accuracy`');

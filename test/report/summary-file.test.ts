@@ -4,11 +4,12 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { SUMMARY_FILE, SummaryTableSync } from '../../src/report/summary-file.js';
+import { SummaryTableSync } from '../../src/report/summary-file.js';
 import { STATE_VERSION, type State } from '../../src/state/schema.js';
 import { parseState, setEval } from '../../src/state/store.js';
+import { exampleSummary } from '../support/scaffold.mjs';
 
-const WITH = readFileSync(new URL('../../../shared/fixtures/experiments/with-status-tables.md', import.meta.url), 'utf8');
+const WITH = exampleSummary('with-status-tables');
 
 function stateOf(epochs: number[]): State {
   const evaluations = Object.fromEntries(
@@ -24,10 +25,10 @@ const rowOf = (text: string, epoch: number) => text.split('\n').find((l) => l.st
 
 test('writes the rows of evals that changed since the last sync, and nothing when none did', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ri-sync-'));
-  const file = join(dir, SUMMARY_FILE);
+  const file = join(dir, 'experiment_summary.md');
   writeFileSync(file, WITH);
   const state = stateOf([0, 1, 2]);
-  const sync = new SummaryTableSync(dir);
+  const sync = new SummaryTableSync(file);
 
   await sync.sync(state);
   const first = readFileSync(file, 'utf8');
@@ -49,10 +50,10 @@ test('writes the rows of evals that changed since the last sync, and nothing whe
 
 test('after someone else wrote the file, every row is checked again and their edit is kept', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ri-sync-'));
-  const file = join(dir, SUMMARY_FILE);
+  const file = join(dir, 'experiment_summary.md');
   writeFileSync(file, WITH);
   const state = stateOf([0, 2]);
-  const sync = new SummaryTableSync(dir);
+  const sync = new SummaryTableSync(file);
   await sync.sync(state);
 
   // The user overwrites one of our cells and adds a line of their own; no eval changed.

@@ -1,16 +1,16 @@
 // How long the summary takes at 10,000 evals (issue 7: ≤ 300 ms per table update, rewritten only when
 // a row changed). Times are printed, not asserted: unit-test machines vary. The checks are correctness.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { parseMarkdown } from '../../src/experiment/markdown.js';
 import { parseSummary, readSummary } from '../../src/experiment/summary.js';
 import { type EvalRowOut, updateEvaluationsTable } from '../../src/report/summary-table.js';
+import { exampleSummary } from '../support/scaffold.mjs';
 
-const SHARED = new URL('../../../shared/fixtures/experiments/', import.meta.url);
-const WITH = readFileSync(new URL('with-status-tables.md', SHARED), 'utf8');
-const WITHOUT = readFileSync(new URL('without-status.md', SHARED), 'utf8');
+const WITH = exampleSummary('with-status-tables');
+const WITHOUT = exampleSummary('without-status');
 const N = 10_000;
 const F = 'experiment_summary.md';
 

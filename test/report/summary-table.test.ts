@@ -4,10 +4,10 @@ import { describe, expect, test } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { parseSummary } from '../../src/experiment/summary.js';
 import { type EvalRowOut, type RowPlaces, parseForUpdate, updateEvaluationsTable, updateRows, upsertSection } from '../../src/report/summary-table.js';
+import { exampleSummary } from '../support/scaffold.mjs';
 
-const SHARED = new URL('../../../shared/fixtures/experiments/', import.meta.url);
-const WITH = readFileSync(new URL('with-status-tables.md', SHARED), 'utf8');
-const WITHOUT = readFileSync(new URL('without-status.md', SHARED), 'utf8');
+const WITH = exampleSummary('with-status-tables');
+const WITHOUT = exampleSummary('without-status');
 const REORDERED = readFileSync(new URL('../fixtures/summaries/reordered-columns.md', import.meta.url), 'utf8');
 const WEIRD = readFileSync(new URL('../fixtures/summaries/weird-names.md', import.meta.url), 'utf8');
 

@@ -24,8 +24,8 @@ describe('eval_jobs.json', () => {
 
   it('re-reads the file when someone else wrote it, and keeps their change', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ri-store-'));
-    const a = new StateStore(dir);
-    const b = new StateStore(dir);
+    const a = new StateStore(join(dir, 'eval_jobs.json'));
+    const b = new StateStore(join(dir, 'eval_jobs.json'));
     await a.update(() => base());
     expect((await a.current())!.experiment).toBe('x');
     await b.update((s) => ({ ...s!, experiment: 'changed by retry' }));
@@ -37,12 +37,12 @@ describe('eval_jobs.json', () => {
   it("writes nothing when a change leaves the file as it was, ours or someone else's", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ri-store-'));
     const file = join(dir, 'eval_jobs.json');
-    const store = new StateStore(dir);
+    const store = new StateStore(join(dir, 'eval_jobs.json'));
     await store.update(() => base());
     const ino = statSync(file).ino;
     await store.update((s) => s!);
     expect(statSync(file).ino).toBe(ino);
-    await new StateStore(dir).update((s) => ({ ...s!, last_poll: 'x' }));
+    await new StateStore(join(dir, 'eval_jobs.json')).update((s) => ({ ...s!, last_poll: 'x' }));
     const theirs = statSync(file).ino;
     await store.update((s) => s!);
     expect(statSync(file).ino).toBe(theirs);
@@ -52,7 +52,7 @@ describe('eval_jobs.json', () => {
 
   it('a file edited by hand into something invalid is an error, never replaced', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ri-store-'));
-    const store = new StateStore(dir);
+    const store = new StateStore(join(dir, 'eval_jobs.json'));
     await store.update(() => base());
     writeFileSync(join(dir, 'eval_jobs.json'), '{"version": 1}');
     await expect(store.current()).rejects.toThrow(/eval_jobs\.json: invalid at experiment/);

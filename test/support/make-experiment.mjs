@@ -1,25 +1,51 @@
-// Builds a real-shaped experiment directory around one of ../shared/fixtures/experiments/*.md:
-// the summary (checkpoint directory pointed at a temp folder), one folder per run with
-// eval/{task}_epoch{N}.slurm scripts in scaffold-inspect's shape, and the checkpoints. The eval
-// scripts run fake-inspect.mjs, which writes real-shaped inspect logs.
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// Builds a real-shaped experiment directory around one of the two example summaries
+// (scaffold.mjs: exampleSummary, rendered from a design by renderSummaryMd): the summary
+// (checkpoint directory pointed at a temp folder), one folder per run with
+// eval/{task}_epoch{N}.slurm scripts in scaffold-inspect's shape with a literal MODEL_PATH, and the
+// checkpoints. The eval scripts run fake-inspect.mjs directly (with its outcome and timing on the
+// command line, which the real-cluster tests edit), so they need nothing on PATH. For scripts
+// byte-faithful to cruijff_kit's templates use scaffold.mjs (scaffoldSeedEra, scaffoldToday).
+import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EXAMPLE_SHAPES, exampleSummary } from './scaffold.mjs';
 
-export const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
 export const FAKE_INSPECT = fileURLToPath(new URL('./fake-inspect.mjs', import.meta.url));
 
-/** The evals each fixture summary asks for (field notes §1 / the fixtures' README). */
+/**
+ * Deprecated: a folder holding `experiments/{with-status-tables,without-status}.md`, the example
+ * summaries as rendered now (they used to be read from ../shared/fixtures/). Written once into the
+ * temp folder, named after its content. Use exampleSummary() instead.
+ */
+export const FIXTURES = materializeExamples();
+
+function materializeExamples() {
+  const texts = Object.fromEntries(Object.keys(EXAMPLE_SHAPES).map((n) => [n, exampleSummary(n)]));
+  const hash = createHash('sha1').update(JSON.stringify(texts)).digest('hex').slice(0, 12);
+  const root = join(tmpdir(), `run-inspect-example-summaries-${hash}`);
+  const dir = join(root, 'experiments');
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(texts)) {
+    const file = join(dir, `${name}.md`);
+    if (existsSync(file)) continue;
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  }
+  return `${root}/`;
+}
+
+/** The evals each example summary asks for (field notes §1). */
 const LAYOUTS = {
   'with-status-tables': {
-    ckLine: '/scratch/gpfs/LAB/ck-outputs/',
     evals: [
       ...['r4', 'r16'].flatMap((run) => [0, 1, 2].map((epoch) => ({ run, task: 'reverse_words', epoch }))),
       { run: 'Llama-3.2-3B_base', task: 'reverse_words', epoch: null },
     ],
   },
   'without-status': {
-    ckLine: '/scratch/gpfs/LAB/ck-outputs/acs_income_size_2025-11-06/',
     evals: [
       ...['1B_lr1e-5', '1B_lr1e-4', '8B_lr1e-5', '8B_lr1e-4'].flatMap((run) =>
         ['acs_income', 'acs_income_calibration'].map((task) => ({ run, task, epoch: 1 })),
@@ -44,9 +70,9 @@ export function makeExperiment(dir, o = {}) {
   const layout = LAYOUTS[fixture];
   const ckDir = join(dir, '..', `${dir.split('/').pop()}-checkpoints`);
   mkdirSync(dir, { recursive: true });
-  const summary = readFileSync(join(FIXTURES, 'experiments', `${fixture}.md`), 'utf8').replaceAll(layout.ckLine, `${ckDir}/`);
-  writeFileSync(join(dir, 'experiment_summary.md'), summary);
   const evals = o.evals ?? layout.evals;
+  const design = o.evals ? designFor(EXAMPLE_SHAPES[fixture].design, evals) : {};
+  writeFileSync(join(dir, 'experiment_summary.md'), exampleSummary(fixture, { checkpointDir: `${ckDir}/`, ...design }));
   // Evals of one run and epoch share a checkpoint: naming one of them leaves it missing for all.
   const missing = new Set(evals.filter((e) => (o.missingCheckpoints ?? []).includes(keyOf(e))).map((e) => modelPathOf(ckDir, e)));
   for (const e of evals) {
@@ -60,6 +86,23 @@ export function makeExperiment(dir, o = {}) {
     chmodSync(script, 0o755);
   }
   return { dir, ckDir, keys: evals.map(keyOf), evals };
+}
+
+/**
+ * The example's design cut down (or grown) to exactly the evals asked for, so it plans the scripts
+ * written and nothing else: no NO_SCRIPT rows, and a run or task the example lacks is added.
+ */
+function designFor(design, evals) {
+  const runNames = [...new Set(evals.map((e) => e.run))];
+  const runs = runNames.map((name) => {
+    const mine = evals.filter((e) => e.run === name);
+    const known = design.runs.find((r) => r.name === name);
+    const type = known?.type ?? (mine[0].epoch === null ? 'control' : 'fine-tuned');
+    const epochs = [...new Set(mine.map((e) => e.epoch))].filter((n) => n !== null).sort((a, b) => a - b);
+    return { ...(known ?? { name }), type, tasks: [...new Set(mine.map((e) => e.task))], ...(type === 'fine-tuned' && { epochs }) };
+  });
+  const newTasks = [...new Set(evals.map((e) => e.task))].filter((t) => !design.tasks.some((x) => x.name === t));
+  return { runs, tasks: [...design.tasks, ...newTasks.map((name) => ({ name, script: `tasks/${name}.py` }))] };
 }
 
 function modelPathOf(ckDir, e) {

@@ -4,9 +4,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_RUN_OPTIONS, type Monitor, type RunOptions } from '../../src/monitor/context.js';
-import { discoverEvals } from '../../src/experiment/discover.js';
-import { readSummary } from '../../src/experiment/summary.js';
-import { mergeDiscovered } from '../../src/monitor/prepare.js';
+import { detectLayout } from '../../src/experiment/layout.js';
+import { loadExperiment, mergeDiscovered } from '../../src/monitor/prepare.js';
 import { experimentIdOf } from '../../src/monitor/tags.js';
 import { fileRunLog } from '../../src/report/runlog.js';
 import type { AccountingEntry, QueueEntry, Slurm, SubmitOutcome, SubmitRequest } from '../../src/slurm/client.js';
@@ -119,14 +118,17 @@ export async function memoryMonitor(options: Partial<RunOptions> = {}): Promise<
   // Real time (whole seconds): inspect logs the tests write carry the real clock.
   let now = new Date(Math.floor(Date.now() / 1000) * 1000);
   const slurm = new MemorySlurm(() => now);
+  const layout = detectLayout(dir);
   const m: TestMonitor = {
+    layout,
     experimentDir: dir,
     experimentId: experimentIdOf(dir),
     user: 'alice',
     slurm,
-    store: new StateStore(dir),
+    store: new StateStore(layout.state),
     clock: { now: () => now, sleep: async (ms) => void (now = new Date(now.getTime() + ms)) },
-    runlog: fileRunLog(dir, () => now),
+    runlog: fileRunLog(layout.runLog, () => now),
+    cruijff: null,
     progress: { info() {}, warn() {}, error() {} },
     stop: { requested: null },
     options: { ...DEFAULT_RUN_OPTIONS, staggerS: 0, ...options },
@@ -134,10 +136,9 @@ export async function memoryMonitor(options: Partial<RunOptions> = {}): Promise<
     advance(seconds) {
       now = new Date(now.getTime() + seconds * 1000);
     },
-    log: () => readFileSync(join(dir, 'run-inspect.log'), 'utf8'),
+    log: () => readFileSync(layout.runLog, 'utf8'),
   };
-  const { summary } = await readSummary(join(dir, 'experiment_summary.md'));
-  const { evals } = await discoverEvals(dir);
-  await m.store.update((s) => mergeDiscovered(m, s, summary, evals));
+  const { design, evals, unscripted } = await loadExperiment(m);
+  await m.store.update((s) => mergeDiscovered(m, s, design, evals, unscripted));
   return m;
 }
