@@ -1,5 +1,5 @@
 // Both experiment generations end to end, as cruijff_kit's scaffolding writes them: the bundle
-// against fake-slurm, the scripts byte-faithful to the templates (stub inspect / nvidia-smi / conda
+// against fake-slurm, the scripts shaped as the templates render them (stub inspect / nvidia-smi / conda
 // / module on PATH). Also what keeps cruijff_kit's own tools working on today's layout.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';

@@ -8,20 +8,20 @@ const ENV = { HOME: '/home/jdoe', USER: 'jdoe' };
 const EXP = '/scratch/gpfs/jdoe/ck-projects/capitalization/cap_sweep_2026-03-16';
 const RUN = `${EXP}/Llama-3.2-1B-Instruct_rank4`;
 
-describe("today's cruijff_kit template (eval_template.slurm rendered by setup_inspect.py)", () => {
+describe("today's cell.slurm (the shape cruijff_kit's scaffolding renders, docs/formats.md)", () => {
   // A fine-tuned cell: {run}/eval/capitalization_epoch0/cell.slurm.
   const cell = bash`
 #!/bin/bash
-#SBATCH --job-name=eval-capitalization-ep0 # Job name
-#SBATCH --nodes=1 # Number of nodes
-#SBATCH --ntasks=1 # Number of tasks
+#SBATCH --job-name=eval-capitalization-ep0 # the eval job
+#SBATCH --nodes=1
+#SBATCH --ntasks=1
 #SBATCH --cpus-per-task=1
-#SBATCH --mem=80G # Memory allocation (RAM=VRAM rule)
-#SBATCH --time=0:10:00 # Time limit (HH:MM:SS)
-#SBATCH --mail-type=begin # Email when job starts
-#SBATCH --mail-type=end # Email when job ends
-#SBATCH --mail-user=jdoe@princeton.edu
-#SBATCH --gres=gpu:1 # Request 1 GPU
+#SBATCH --mem=80G # as much RAM as the GPU has
+#SBATCH --time=0:10:00 # walltime
+#SBATCH --mail-type=begin
+#SBATCH --mail-type=end
+#SBATCH --mail-user=jdoe@example.edu
+#SBATCH --gres=gpu:1 # one GPU
 #SBATCH --output=/scratch/gpfs/jdoe/ck-projects/capitalization/cap_sweep_2026-03-16/Llama-3.2-1B-Instruct_rank4/artifacts/epoch_0/slurm-%j.out
 #SBATCH --account=msalganik
 ##SBATCH --partition=<PART>
@@ -31,24 +31,19 @@ module purge
 module load anaconda3/2025.6
 conda activate cruijff
 
-# Start GPU monitoring in background
-# SLURM cgroup isolation scopes nvidia-smi to the allocated GPU(s)
+# GPU metrics, sampled every 30 s while the eval runs
 GPU_METRICS_DIR="/scratch/gpfs/jdoe/ck-projects/capitalization/cap_sweep_2026-03-16/Llama-3.2-1B-Instruct_rank4/artifacts/epoch_0"
 mkdir -p "$GPU_METRICS_DIR"
-nvidia-smi --query-gpu=timestamp,utilization.gpu,utilization.memory,memory.used,memory.total,power.draw,temperature.gpu \
+nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used,memory.total \
     --format=csv -l 30 > "$\{GPU_METRICS_DIR}/gpu_metrics.csv" 2>/dev/null &
 GPU_MONITOR_PID=$!
 
-# Prevent HF Hub lookups on offline compute nodes (inspect-ai >= 0.3.180)
+# compute nodes are offline: no HuggingFace Hub look-ups
 export HF_HUB_OFFLINE=1
 
-# Run inspect-ai evaluation
-# Wrapped in /usr/bin/time -p as a format-stable wall-time anchor (issue #473):
-# inspect-ai's own footer 'total time:' is the primary parse target, but
-# /usr/bin/time -p output ('real <seconds>') is a redundant fallback that
-# survives any upstream footer format change.
 cd /scratch/gpfs/jdoe/ck-projects/capitalization/cap_sweep_2026-03-16/Llama-3.2-1B-Instruct_rank4/eval/capitalization_epoch0
 
+# /usr/bin/time -p: a wall time in the output that does not depend on inspect's footer
 /usr/bin/time -p inspect eval /home/jdoe/cruijff_kit/blueprints/capitalization/inspect_task.py@capitalization \
   --model hf/Llama-3.2-1B-Instruct_rank4_epoch_0 \
   -M model_path="/scratch/gpfs/jdoe/ck-projects/capitalization/cap_sweep_2026-03-16/Llama-3.2-1B-Instruct_rank4/artifacts/epoch_0" \
@@ -67,7 +62,7 @@ cd /scratch/gpfs/jdoe/ck-projects/capitalization/cap_sweep_2026-03-16/Llama-3.2-
   --log-level info
 INSPECT_EXIT_CODE=$?
 
-# Stop GPU monitoring
+# the last command: the job ends with wait's exit code
 kill $GPU_MONITOR_PID 2>/dev/null
 wait $GPU_MONITOR_PID 2>/dev/null
 `;
@@ -77,7 +72,7 @@ wait $GPU_MONITOR_PID 2>/dev/null
       sbatch: {
         output: `${RUN}/artifacts/epoch_0/slurm-%j.out`,
         error: null,
-        jobName: 'eval-capitalization-ep0', // the trailing `# Job name` is sbatch's comment
+        jobName: 'eval-capitalization-ep0', // the trailing `# ...` is sbatch's comment
         gpus: 1,
         time: '0:10:00',
         chdir: null,
@@ -99,7 +94,7 @@ wait $GPU_MONITOR_PID 2>/dev/null
 
   it('reads a 4-GPU cell (Llama-3.3-70B: --gres=gpu:4 and -M device="auto")', () => {
     const big = cell
-      .replace('#SBATCH --gres=gpu:1 # Request 1 GPU', '#SBATCH --gres=gpu:4 # Request 1 GPU')
+      .replace('#SBATCH --gres=gpu:1 # one GPU', '#SBATCH --gres=gpu:4 # one GPU')
       .replace('  -M do_sample=false \\\n', '  -M do_sample=false \\\n  -M device="auto" \\\n');
     expect(big).toContain('-M device="auto"');
     const read = readEvalScript(big, ENV);

@@ -4,7 +4,7 @@
 // eval/{task}_epoch{N}.slurm scripts in scaffold-inspect's shape with a literal MODEL_PATH, and the
 // checkpoints. The eval scripts run fake-inspect.mjs directly (with its outcome and timing on the
 // command line, which the real-cluster tests edit), so they need nothing on PATH. For scripts
-// byte-faithful to cruijff_kit's templates use scaffold.mjs (scaffoldSeedEra, scaffoldToday).
+// faithful to the shape of cruijff_kit's templates use scaffold.mjs (scaffoldSeedEra, scaffoldToday).
 import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';

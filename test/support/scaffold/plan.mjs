@@ -1,6 +1,6 @@
 // The fake-inspect plan: how each eval of a generated experiment behaves (outcome, seconds,
 // samples, scores, the task name inspect writes), kept OUTSIDE the experiment so the eval scripts
-// stay byte-faithful to the scaffolding templates. The `inspect` stub (fake-bin/inspect) finds its
+// keep the shape of the scaffolding templates. The `inspect` stub (fake-bin/inspect) finds its
 // entry by the job's working directory, the expanded model path and the TASKSPEC.
 //
 // File: `{parent of the experiment}/.fake-inspect-plan.{experiment folder name}.json`

@@ -5,8 +5,9 @@
 // `{run}/eval/{task}_epoch{N}/` (fine-tuned) or `{run}/eval/{task}/` (control, eval-only), each with
 // eval.yaml, cell.slurm and logs/, as the scaffold-inspect agent
 // (.claude/agents/scaffold-inspect.md, "Populating eval.yaml") and src/tools/inspect/setup_inspect.py
-// make them. cell.slurm is eval_template.slurm (a verbatim copy beside this file, from
-// src/tools/inspect/templates/ at 72a4ace) with setup_inspect.py's replacements, in its order.
+// make them. cell.slurm is eval_template.slurm beside this file (the template's shape, written for
+// these tests: its placeholders, output path, inspect line and final `wait`) with the renderer's
+// replacements.
 //
 // Facts the renderer keeps (setup_inspect.py render_template):
 //   job name eval-{task_name}-ep{N} / eval-{task_name}; --mem and cpus from model_configs.py
