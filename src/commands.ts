@@ -17,7 +17,7 @@ import { monitorComment } from './monitor/tags.js';
 import { metricChart } from './report/chart.js';
 import { countsLine } from './report/final.js';
 import { chooseMainMetric, formatReport, resultRows, resultsSection, type ReportFormat } from './report/results.js';
-import { syncSummaryTable } from './report/summary-file.js';
+import { ensureGeneratedSummary, syncSummaryTable } from './report/summary-file.js';
 import { upsertSection } from './report/summary-table.js';
 import type { QueueEntry } from './slurm/client.js';
 import { parseJobState } from './slurm/states.js';
@@ -256,8 +256,10 @@ export async function reportCommand(m: Monitor, o: ReportOptions, out: (text: st
     const metric = chooseMainMetric(rows);
     const chartFile = chart && metric ? `results-${metric.name.replace(/[^A-Za-z0-9._-]/g, '_')}.svg` : null;
     if (chart && chartFile) await writeFileAtomic(join(m.layout.chartDir, chartFile), chart);
-    // Re-read just before writing: the user may have edited the summary meanwhile.
-    const { text: current } = await readSummary(file);
+    // Re-read just before writing: the user may have edited the summary meanwhile. A generated page
+    // (cells layout) is no design: it is read as text, and made first if no run has made it yet.
+    if (m.layout.summaryGenerated) await ensureGeneratedSummary(file, design, state);
+    const current = m.layout.summaryGenerated ? await readFile(file, 'utf8') : (await readSummary(file)).text;
     const next = upsertSection(current, 'Results', resultsSection(rows, formatTimestamp(m.clock.now()), chartFile));
     if (next !== current) await writeFileAtomic(file, next);
     await m.runlog.write('REPORT', 'Wrote the Results section', [['Details', file], ['Result', chartFile ? `chart ${chartFile}` : 'no chart (no metric to plot)']]);

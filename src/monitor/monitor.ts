@@ -343,7 +343,7 @@ async function finish(m: Monitor, state: State, design: Design, out: (text: stri
   const self = m.env.SLURM_JOB_ID;
   if (m.options.chain) await endChain(m, state);
   const results = resultsSection(resultRows(state, design), formatTimestamp(m.clock.now()), null);
-  const text = finalSummary(state, m.experimentDir, results);
+  const text = finalSummary(state, m.layout, results);
   if (m.layout.summaryGenerated) await writeGeneratedResults(m, results);
   if (!state.monitor.finished) {
     const now = formatTimestamp(m.clock.now());

@@ -1,5 +1,7 @@
 // The final summary: what ended how, where the results are, how to look at them.
+import { relative } from 'node:path';
 import { evalLabel, type EvalStatus } from '../domain.js';
+import type { ExperimentLayout } from '../experiment/layout.js';
 import { evalKeys } from '../state/keys.js';
 import type { EvalState, State } from '../state/schema.js';
 
@@ -28,11 +30,13 @@ export function allSucceeded(state: State): boolean {
 }
 
 /** `results`: the Results table (resultsSection), shown between the states and the file list. */
-export function finalSummary(state: State, experimentDir: string, results = ''): string {
+export function finalSummary(state: State, layout: Pick<ExperimentLayout, 'dir' | 'generation' | 'runLog'>, results = ''): string {
   const evals = Object.values(state.evaluations);
   const ok = evals.filter((e) => e.status === SUCCESS);
   const skipped = evals.filter((e) => e.status === 'SKIPPED');
   const failed = evals.filter((e) => e.status !== SUCCESS && e.status !== 'SKIPPED');
+  // Each cell has its own logs/ (cells layout); a run's evals share {run}/eval/logs (seed era).
+  const logsDir = layout.generation === 'cells' ? '<run>/eval/<cell>/logs' : '<run>/eval/logs';
   const line = (e: EvalState) => `  - ${evalLabel(e)}${e.job_id ? ` (Job ${e.job_id})` : ''}${e.elapsed ? ` - ${e.elapsed}` : ''}${e.notes ? ` - ${e.notes}` : ''}`;
   const out = [
     '## Run Inspect Complete',
@@ -62,12 +66,12 @@ export function finalSummary(state: State, experimentDir: string, results = ''):
     '### Viewing Results',
     '',
     '```bash',
-    `cd ${experimentDir}`,
-    'inspect view --log-dir <run>/eval/logs --port 7575',
-    'inspect log list <run>/eval/logs',
+    `cd ${layout.dir}`,
+    `inspect view --log-dir ${logsDir} --port 7575`,
+    `inspect log list ${logsDir}`,
     '```',
     '',
-    'See run-inspect.log for the full history and experiment_summary.md for the table.',
+    `See ${relative(layout.dir, layout.runLog)} for the full history and experiment_summary.md for the table.`,
   ];
   return `${out.join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 // Both experiment generations end to end, as cruijff_kit's scaffolding writes them: the bundle
 // against fake-slurm, the scripts shaped as the templates render them (stub inspect / nvidia-smi / conda
 // / module on PATH). Also what keeps cruijff_kit's own tools working on today's layout.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FAKE_BIN, readJson, sandbox, type FakeJob, type Sandbox } from '../support/harness.js';
@@ -67,6 +67,15 @@ describe("today's cells (experiment_summary.yaml)", () => {
     expect(page).toMatch(/\| Llama-3.2-1B-Instruct_rank4 \| capitalization \| 1 \| COMPLETED \| \d+ \|/);
     expect(page).toMatch(/\| Llama-3.2-1B-Instruct_rank8 \| capitalization \| 1 \| SKIPPED \| - \|/);
     expect(page).toContain('## Results');
+    // report --write keeps the generated page (it is no design to parse) and draws the chart beside it.
+    const written = await s.cli(['report', exp.dir, '--write'], { env: envOf(exp) });
+    expect(written.stderr).toBe('');
+    expect(written.exitCode).toBe(0);
+    const rewritten = readFileSync(join(exp.dir, 'experiment_summary.md'), 'utf8');
+    expect(rewritten.split('\n')[0]).toBe(page.split('\n')[0]);
+    expect(rewritten.match(/^## Results$/gm)).toHaveLength(1);
+    expect(rewritten).toMatch(/!\[[^\]]*\]\(results-[\w.-]+\.svg\)/);
+    expect(readdirSync(exp.dir).filter((f) => f.endsWith('.svg'))).toHaveLength(1);
 
     // cruijff_kit's harvest finds every job, named its way, and nothing else.
     const log = readFileSync(join(exp.dir, 'logs', 'run-inspect.log'), 'utf8');

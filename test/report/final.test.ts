@@ -1,0 +1,76 @@
+// The final summary a monitor prints (and --notify sends) when every eval has ended.
+import { describe, expect, test } from 'vitest';
+import { evalKey } from '../../src/domain.js';
+import { layoutOf } from '../../src/experiment/layout.js';
+import { finalSummary } from '../../src/report/final.js';
+import { type EvalState, evaluationSchema, type State, stateSchema } from '../../src/state/schema.js';
+
+const DIR = '/scratch/gpfs/LAB/ck-experiments/cap_rank_sweep';
+
+function evaluation(run: string, epoch: number | null, status: string, extra: Partial<EvalState> = {}): EvalState {
+  return {
+    ...evaluationSchema.parse({
+      run,
+      task: 'capitalization',
+      epoch,
+      job_id: null,
+      status,
+      submitted: null,
+      completed: null,
+      elapsed: null,
+      log_path: null,
+      script: `${run}/eval/capitalization_epoch${epoch}/cell.slurm`,
+      model_path: null,
+      slurm_output: null,
+      notes: '',
+      submit_intent: null,
+      missing_since: null,
+      slurm_state: null,
+      attempts: [],
+      scores: [],
+      samples: null,
+    }),
+    ...extra,
+  };
+}
+
+function stateOf(evals: EvalState[]): State {
+  const state = stateSchema.parse({ version: 1, experiment: DIR, experiment_id: 'x', monitoring_started: '2026-11-30 22:00:00', evaluations: {} });
+  for (const ev of evals) state.evaluations[evalKey(ev.run, ev.task, ev.epoch)] = ev;
+  return state;
+}
+
+const STATE = stateOf([
+  evaluation('rank4', 0, 'COMPLETED', { job_id: '101', elapsed: '4m 2s', notes: 'accuracy 0.480 ± 0.030 (n=100)', log_path: 'rank4/eval/capitalization_epoch0/logs/a.eval' }),
+  evaluation('rank4', 1, 'FAILED', { job_id: '102', elapsed: '0m 40s', notes: "ModuleNotFoundError: No module named 'peft' (see rank4/artifacts/epoch_1/slurm-102.out)", slurm_output: 'rank4/artifacts/epoch_1/slurm-102.out' }),
+  evaluation('rank4', 2, 'SKIPPED', { notes: `checkpoint missing: ${DIR}/rank4/artifacts/epoch_2` }),
+  evaluation('rank8', 0, 'TIMEOUT', { job_id: '104', elapsed: '10m 0s' }),
+]);
+
+describe('finalSummary', () => {
+  test('every eval under its outcome, with its job, elapsed time and reason', () => {
+    const text = finalSummary(STATE, layoutOf(DIR, 'cells', `${DIR}/experiment_summary.yaml`));
+    expect(text).toContain('All 4 evaluations have finished.');
+    expect(text).toContain('✓ COMPLETED: 1 evaluations\n  - rank4/capitalization/epoch0 (Job 101) - 4m 2s - accuracy 0.480 ± 0.030 (n=100)\n');
+    expect(text).toContain("✗ NOT SUCCESSFUL: 2 evaluations\n  - [FAILED] rank4/capitalization/epoch1 (Job 102) - 0m 40s - ModuleNotFoundError: No module named 'peft'");
+    expect(text).toContain('  - [TIMEOUT] rank8/capitalization/epoch0 (Job 104) - 10m 0s\n');
+    expect(text).toContain(`⊘ SKIPPED: 1 evaluations\n  - rank4/capitalization/epoch2 - checkpoint missing: ${DIR}/rank4/artifacts/epoch_2\n`);
+    expect(text).toContain('Evaluation logs:\n- `rank4/eval/capitalization_epoch0/logs/a.eval`\n');
+    expect(text).toContain('SLURM output:\n- `rank4/artifacts/epoch_1/slurm-102.out`\n');
+  });
+
+  test("points at the layout's own logs folders and history file", () => {
+    const cells = finalSummary(STATE, layoutOf(DIR, 'cells', `${DIR}/experiment_summary.yaml`));
+    expect(cells).toContain('inspect view --log-dir <run>/eval/<cell>/logs --port 7575');
+    expect(cells).toContain('See logs/run-inspect.log for the full history');
+    const seed = finalSummary(STATE, layoutOf(DIR, 'seed', `${DIR}/experiment_summary.md`));
+    expect(seed).toContain('inspect view --log-dir <run>/eval/logs --port 7575');
+    expect(seed).toContain('See run-inspect.log for the full history');
+  });
+
+  test('the Results table, when given, comes before the file list', () => {
+    const text = finalSummary(STATE, layoutOf(DIR, 'seed', `${DIR}/experiment_summary.md`), '| Run | epoch 0 |\n|---|---|\n| rank4 | 0.480 |\n');
+    expect(text.indexOf('### Results\n\n| Run | epoch 0 |')).toBeGreaterThan(text.indexOf('⊘ SKIPPED'));
+    expect(text.indexOf('### Results')).toBeLessThan(text.indexOf('### Where the results are'));
+  });
+});
