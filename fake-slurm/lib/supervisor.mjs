@@ -275,7 +275,9 @@ async function runJob(rec) {
 /** Record how the batch shell ended. Keeps a state someone else already decided. */
 function finish(result, forced) {
   const sigNum = result.signal ? signalNumber(result.signal) || 0 : 0;
-  const status = `${result.signal ? 0 : result.code ?? 0}:${sigNum}`;
+  // Slurm 22.05 keeps 7 bits of an exit status: 143 (a shell's `wait` on a child killed by
+  // SIGTERM) reads 15:0, 128 reads 0:0 — still FAILED (measured on the real cluster).
+  const status = `${result.signal ? 0 : (result.code ?? 0) & 0x7f}:${sigNum}`;
   updateJob(id, (r) => {
     r.batch_exit_code = status;
     r.completing = false;

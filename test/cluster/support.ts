@@ -31,10 +31,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `node dist/run-inspect.mjs ARGS` (argument array, no shell); never rejects. */
-export async function cli(args: string[], opts: { timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
+/**
+ * Runs `node dist/run-inspect.mjs ARGS` (argument array, no shell); never rejects. `env` is added to
+ * the user's (a generated experiment's stubs on PATH: sbatch exports it to the jobs).
+ */
+export async function cli(args: string[], opts: { timeoutMs?: number; cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   const r = await execa(process.execPath, [BUNDLE, ...args], {
-    env: userEnv(),
+    env: { ...userEnv(), ...opts.env },
     extendEnv: false,
     reject: false,
     cwd: opts.cwd,

@@ -43,9 +43,9 @@ describe("today's cells (experiment_summary.yaml)", () => {
 
     const ev = stateOf(exp).evaluations;
     const rank4e1 = ev['Llama-3.2-1B-Instruct_rank4_capitalization_epoch1'];
-    // The template's last `wait` makes SLURM say FAILED (143) after inspect succeeded: the log wins.
+    // The template's last `wait` exits 143 (SLURM shows FAILED 15:0) after inspect succeeded: the log wins.
     expect(rank4e1).toMatchObject({ status: 'COMPLETED', slurm_state: 'FAILED' });
-    expect(rank4e1.notes).toMatch(/^accuracy 0\.600 .*job ended FAILED \(exit code 143:0\) after inspect finished/);
+    expect(rank4e1.notes).toMatch(/^accuracy 0\.600 .*job ended FAILED \(exit code 15:0\) after inspect finished/);
     expect(rank4e1.log_path).toMatch(/^Llama-3.2-1B-Instruct_rank4\/eval\/capitalization_epoch1\/logs\/.*\.eval$/);
     expect(ev['Llama-3.2-1B-Instruct_rank8_capitalization_epoch0']).toMatchObject({ status: 'FAILED' });
     expect(ev['Llama-3.2-1B-Instruct_rank8_capitalization_epoch0'].notes).toMatch(/^inspect error: /);

@@ -34,11 +34,16 @@ describe('sbatch', () => {
     expect(out).toContain('oops');
   });
 
-  it('exit 1 is FAILED 1:0; death by signal is 0:<signal>', async () => {
+  it('exit 1 is FAILED 1:0; death by signal is 0:<signal>; an exit status over 127 keeps 7 bits, as Slurm 22.05 shows it', async () => {
     const a = c.submit(['--wrap', 'exit 1']);
     const b = c.submit(['--wrap', 'kill -9 $$']);
+    const waited = c.submit(['--wrap', 'sleep 100 & p=$!; kill $p; wait $p']); // 143: the cells template's end
+    const x128 = c.submit(['--wrap', 'exit 128']);
     expect(await c.waitJob(a)).toMatchObject({ state: 'FAILED', exit_code: '1:0' });
     expect(await c.waitJob(b)).toMatchObject({ state: 'FAILED', exit_code: '0:9' });
+    // as measured on the real cluster (Slurm 22.05.8): exit 143 → FAILED 15:0, exit 128 → FAILED 0:0
+    expect(await c.waitJob(waited)).toMatchObject({ state: 'FAILED', exit_code: '15:0' });
+    expect(await c.waitJob(x128)).toMatchObject({ state: 'FAILED', exit_code: '0:0' });
   });
 
   it('parses #SBATCH lines (several per line); the command line wins', async () => {

@@ -245,7 +245,7 @@ describe('scaffoldToday', () => {
       const ids = [await submit(ft), await submit(control)];
       await execa('fake-slurm-admin', ['wait-idle'], { env, timeout: 60_000 });
       const rows = (await execa('sacct', ['-X', '-n', '-P', '-o', 'JobIDRaw,State,ExitCode', '-j', ids.join(',')], { env })).stdout.trim().split('\n');
-      expect(rows).toEqual([`${ids[0]}|FAILED|143:0`, expect.stringMatching(new RegExp(`^${ids[1]}\\|FAILED\\|`))]);
+      expect(rows).toEqual([`${ids[0]}|FAILED|15:0`, expect.stringMatching(new RegExp(`^${ids[1]}\\|FAILED\\|`))]);
       expect(readFileSync(ft.outputPattern.replace('%j', ids[0]!), 'utf8')).toMatch(/^real \d/m);
       expect((await onlyLog(ft.logDir)).info.task).toBe('capitalization_rank8');
       expect(readdirSync(control.logDir)).toEqual([]);
