@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { CAPITALIZATION, scaffoldToday } from '../support/scaffold.mjs';
+import { CAPITALIZATION, WITH_STATUS_TABLES, scaffoldSeedEra, scaffoldToday } from '../support/scaffold.mjs';
 import { cancelJobsUnder, cli, clusterMode, evalJobsByKey, evalState, readJson, settledJobsUnder, userEnv, workRoot } from './support.js';
 
 /** cruijff_kit's compute harvest (slurm/compute_gpu_metrics.py), with its DOTALL flag. */
@@ -25,8 +25,8 @@ afterAll(async () => {
   }
 });
 
-describe("today's cells layout on a real SLURM cluster", () => {
-  it('every cell once, the log over SLURM’s 143, the control’s output folder made, reasons from the output, cruijff_kit’s files true', async ({ expect }) => {
+describe("both layouts on a real SLURM cluster", () => {
+  it.concurrent('every cell once, the log over SLURM’s 143, the control’s output folder made, reasons from the output, cruijff_kit’s files true', async ({ expect }) => {
     const since = new Date(Date.now() - 2000);
     const exp = scaffoldToday(join(work.root, CAPITALIZATION.name), CAPITALIZATION, {
       seconds: 2,
@@ -89,5 +89,28 @@ describe("today's cells layout on a real SLURM cluster", () => {
     expect(status.stdout).toContain("ModuleNotFoundError: No module named 'peft'");
     const page = readFileSync(join(exp.dir, 'experiment_summary.md'), 'utf8');
     expect(page).toMatch(/\| income_rank8_epoch1 \| capitalization \| - \| FAILED \| \d+ \| .*ModuleNotFoundError/);
+  });
+
+  it.concurrent("the seed era's 2025-11-21 template ($OUTPUT_BASE in MODEL_PATH): every eval matched to its log and COMPLETED", async ({ expect }) => {
+    const since = new Date(Date.now() - 2000);
+    const exp = scaffoldSeedEra(join(work.root, WITH_STATUS_TABLES.name), WITH_STATUS_TABLES, {
+      modelPathStyle: 'output-base',
+      statusTables: true,
+      seconds: 1,
+      path: userEnv().PATH,
+      slurm: { mem: '1G' },
+    });
+    const r = await cli(['run', exp.dir, '--poll-interval', '3', '--stagger', '0'], { env: exp.env, timeoutMs: 300_000 });
+    expect(r.stderr).not.toMatch(/internal error|    at /);
+    expect(r.exitCode).toBe(0);
+    const jobs = evalJobsByKey(exp.dir, await settledJobsUnder(exp.dir, since), exp.keys);
+    const state = evalState(exp.dir);
+    for (const e of exp.evals) {
+      const js = jobs.get(e.key)!;
+      expect(js.map((a) => [a.state, a.exitCode]), `sacct of ${e.key}`).toEqual([['COMPLETED', '0:0']]);
+      // the model path as the job saw it ($OUTPUT_BASE expanded), and the log that names it
+      expect(state[e.key]).toMatchObject({ job_id: js[0]!.id, status: 'COMPLETED', model_path: e.modelPath });
+      expect(state[e.key].log_path).toMatch(new RegExp(`^${e.run}/eval/logs/.*\\.eval$`));
+    }
   });
 });
