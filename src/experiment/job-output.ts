@@ -9,11 +9,11 @@
 //  4. the last shell error: `command not found`, `No such file or directory`, `Permission denied`,
 //     a process `Killed`.
 // ANSI colours are stripped, a line rewritten with \r counts as its last state, and the answer is
-// at most 300 characters. Warnings and `Traceback (most recent call last):` never match.
+// at most 160 characters. Warnings and `Traceback (most recent call last):` never match.
 import { open, stat } from 'node:fs/promises';
 
 const TAIL_BYTES = 64 * 1024;
-const MAX_REASON = 300;
+const MAX_REASON = 160;
 
 /** The failure line of a job's output file; null when the file is missing, unreadable or says nothing. Never throws. */
 export async function failureReason(file: string): Promise<string | null> {

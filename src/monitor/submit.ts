@@ -74,6 +74,8 @@ interface Submission {
   output: string | null;
   /** Output folders that did not exist and were made before sbatch. */
   madeDirs: string[];
+  /** Why the eval was never given to sbatch (its output folder cannot be made), else null. */
+  notSubmitted: string | null;
 }
 
 async function sbatchEval(m: Monitor, key: string, ev: EvalState): Promise<Submission> {
@@ -87,16 +89,23 @@ async function sbatchEval(m: Monitor, key: string, ev: EvalState): Promise<Submi
   for (const pattern of [job.output, job.error]) {
     const dir = pattern && outputFolder(pattern, workDir);
     if (dir && !(await pathExists(dir))) {
-      await mkdir(dir, { recursive: true });
-      madeDirs.push(relative(m.experimentDir, dir) || '.');
+      const shown = relative(m.experimentDir, dir) || '.';
+      try {
+        await mkdir(dir, { recursive: true });
+      } catch (e) {
+        // The job would fail at once with nothing to read: fail the eval now, before any GPU time.
+        const notSubmitted = `not submitted: the job's output folder ${shown} cannot be created (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+        return { outcome: { ok: false, kind: 'rejected', message: notSubmitted }, at: m.clock.now(), output: null, madeDirs, notSubmitted };
+      }
+      madeDirs.push(shown);
     }
   }
   const outcome = await m.slurm.submit({ script, cwd: submitDir, options: [`--comment=${evalComment(m.experimentId, key)}`] });
   const at = m.clock.now();
-  if (!outcome.ok) return { outcome, at, output: null, madeDirs };
+  if (!outcome.ok) return { outcome, at, output: null, madeDirs, notSubmitted: null };
   const path = expandOutputPattern(job.output ?? 'slurm-%j.out', { jobId: outcome.jobId, jobName: job.jobName, user: m.user, submitDir, chdir: job.chdir });
   const rel = relative(m.experimentDir, path);
-  return { outcome, at, output: rel.startsWith('..') ? path : rel, madeDirs };
+  return { outcome, at, output: rel.startsWith('..') ? path : rel, madeDirs, notSubmitted: null };
 }
 
 /** The script's `#SBATCH --output/--error/--job-name` (sbatch's default job name is the script's file name). */
@@ -138,7 +147,7 @@ async function recordResults(
       else if (o.kind === 'qos') setEval(s!, key, { status: 'NOT_SUBMITTED', submit_intent: null, notes: 'waiting: QOS submit limit' });
       // Maybe accepted: keep the intent; the next poll looks for the job by its comment first.
       else if (o.kind === 'transient') setEval(s!, key, { notes: `sbatch uncertain: ${o.message}` });
-      else setEval(s!, key, { status: 'FAILED', submit_intent: null, completed: at, notes: `sbatch failed: ${o.message}` });
+      else setEval(s!, key, { status: 'FAILED', submit_intent: null, completed: at, notes: r.notSubmitted ?? `sbatch failed: ${o.message}` });
     }
     return s!;
   });
@@ -164,7 +173,7 @@ async function recordResults(
       entries.push({ action: 'SUBMIT_DEFERRED', description: evalLabel(ev), fields: [['Command', command], ['Result', `QOS submit limit: ${o.message}; retrying on a later poll`]] });
     } else {
       if (o.kind === 'rejected') report.failed++;
-      m.progress.error(`sbatch ${o.kind === 'transient' ? 'uncertain' : 'failed'} for ${evalLabel(ev)}: ${o.message}`);
+      m.progress.error(r.notSubmitted ? `${evalLabel(ev)}: ${r.notSubmitted}` : `sbatch ${o.kind === 'transient' ? 'uncertain' : 'failed'} for ${evalLabel(ev)}: ${o.message}`);
       const result = o.kind === 'transient' ? `Uncertain (${o.message}); checking squeue before any resubmission` : `Failed: ${o.message}`;
       if (m.cruijff && o.kind === 'rejected') cruijff.push({ cellScript: ev.script, submittedAt: r.at, jobId: null, error: o.message });
       else entries.push({ action: 'SUBMIT_FAILED', description: evalLabel(ev), fields: [['Command', command], ['Result', result]] });

@@ -22,6 +22,8 @@ export interface ResultRow {
   job_id: string | null;
   elapsed: string | null;
   log_path: string | null;
+  /** Why an eval did not complete (its Notes: inspect's error, the output's last error line, ...); null when it did. */
+  reason: string | null;
 }
 
 export type ReportFormat = 'md' | 'csv' | 'json';
@@ -55,6 +57,7 @@ export function resultRows(state: State, summary: { runs: ReadonlyArray<Pick<Des
     job_id: ev.job_id,
     elapsed: ev.elapsed,
     log_path: ev.log_path,
+    reason: ev.status === COMPLETED || ev.notes === '' ? null : ev.notes,
   }));
   const rank = new Map(summary.runs.map((r, i) => [r.name, i]));
   const runRank = (run: string) => rank.get(run) ?? summary.runs.length;
@@ -129,7 +132,7 @@ function columns(rows: ResultRow[]): { params: string[]; metrics: string[] } {
 
 function markdownReport(rows: ResultRow[]): string {
   const { params, metrics } = columns(rows);
-  const header = ['Run', 'Task', 'Epoch', 'State', ...params, ...metrics, 'Job ID', 'Elapsed', 'Log'];
+  const header = ['Run', 'Task', 'Epoch', 'State', ...params, ...metrics, 'Job ID', 'Elapsed', 'Log', 'Reason'];
   const body = rows.map((r) => [
     r.run,
     r.task,
@@ -140,13 +143,14 @@ function markdownReport(rows: ResultRow[]): string {
     r.job_id ?? '',
     r.elapsed ?? '',
     r.log_path ?? '',
+    r.reason ?? '',
   ]);
   return `${markdownTable(header, body)}\n`;
 }
 
 function csvReport(rows: ResultRow[]): string {
   const { params, metrics } = columns(rows);
-  const header = ['key', 'run', 'task', 'epoch', 'state', ...params, ...metrics, 'job_id', 'elapsed', 'log_path'];
+  const header = ['key', 'run', 'task', 'epoch', 'state', ...params, ...metrics, 'job_id', 'elapsed', 'log_path', 'reason'];
   const body = rows.map((r) => [
     r.key,
     r.run,
@@ -158,6 +162,7 @@ function csvReport(rows: ResultRow[]): string {
     r.job_id,
     r.elapsed,
     r.log_path,
+    r.reason,
   ]);
   // RFC 4180: CRLF between records, including after the last one.
   return [header, ...body].map((cells) => cells.map(csvCell).join(',')).join('\r\n') + '\r\n';

@@ -63,16 +63,18 @@ Evaluation complete
 
 describe('reasonFromText', () => {
   it('takes the exception line after an inspect-ai traceback, not the warnings or the box', () => {
-    expect(reasonFromText(INSPECT_TRACEBACK)).toBe(CONFIG_JSON_ERROR);
+    // cut to 160 characters: what went wrong (no config.json in the checkpoint) is in the first half
+    expect(reasonFromText(INSPECT_TRACEBACK)).toBe(`${CONFIG_JSON_ERROR.slice(0, 159)}…`);
+    expect(reasonFromText(INSPECT_TRACEBACK)).toContain('does not appear to have a file named config.json');
     expect(reasonFromText(INSPECT_TRACEBACK.replace(CONFIG_JSON_ERROR, 'FileNotFoundError: [Errno 2] No such file or directory: \'/data/words.json\''))).toBe(
       "FileNotFoundError: [Errno 2] No such file or directory: '/data/words.json'",
     );
   });
 
-  it('takes a CUDA OOM, cut to 300 characters', () => {
+  it('takes a CUDA OOM, cut to 160 characters (one table cell, never a paragraph)', () => {
     const reason = reasonFromText(CUDA_OOM)!;
     expect(reason.startsWith('torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 1.96 GiB.')).toBe(true);
-    expect(reason).toHaveLength(300);
+    expect(reason).toHaveLength(160);
     expect(reason.endsWith('…')).toBe(true);
   });
 

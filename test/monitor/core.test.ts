@@ -1,6 +1,6 @@
 // The monitor's core driven directly: in-memory SLURM, a clock the test moves, real files.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { poll, type PollMemory } from '../../src/monitor/poll.js';
@@ -81,6 +81,23 @@ describe('submission', () => {
     await reconcileIntents(m, q, false);
     expect((await evals(m)).r4_reverse_words_epoch0!.status).toBe('NOT_SUBMITTED');
     expect(m.slurm.calls).toContain('sacct'); // looked in accounting too before giving up
+  });
+
+  it('an output folder that cannot be made fails its eval before sbatch, with the reason; the others go on', async () => {
+    const m = await memoryMonitor();
+    const key = 'r4_reverse_words_epoch0';
+    const script = join(m.experimentDir, (await evals(m))[key]!.script);
+    writeFileSync(join(dirname(script), 'blocker'), 'a file, not a folder\n');
+    writeFileSync(script, readFileSync(script, 'utf8').replace('#SBATCH --output=slurm-%j.out', '#SBATCH --output=blocker/out/slurm-%j.out'));
+    const report = await submitReady(m, never);
+    expect(report).toMatchObject({ submitted: 6, failed: 1 });
+    expect(m.slurm.calls.filter((c) => c === 'sbatch')).toHaveLength(6);
+    expect((await evals(m))[key]).toMatchObject({
+      status: 'FAILED',
+      job_id: null,
+      notes: "not submitted: the job's output folder r4/eval/blocker/out cannot be created (ENOTDIR)",
+    });
+    expect(m.log()).toMatch(/SUBMIT_FAILED: r4\/reverse_words\/epoch0\n.*\nResult: Failed: not submitted: the job's output folder r4\/eval\/blocker\/out cannot be created/);
   });
 
   it('a QOS limit defers the rest without failing them', async () => {

@@ -90,7 +90,7 @@ const rows = () => resultRows(experimentState(), SUMMARY);
 
 /** A row as a test needs it: only the fields that matter given. */
 function row(run: string, epoch: number | null, state: string, metrics: ResultRow['metrics'] = {}, extra: Partial<ResultRow> = {}): ResultRow {
-  return { key: evalKey(run, TASK, epoch), run, task: TASK, epoch, state, metrics, params: {}, job_id: null, elapsed: null, log_path: null, ...extra };
+  return { key: evalKey(run, TASK, epoch), run, task: TASK, epoch, state, metrics, params: {}, job_id: null, elapsed: null, log_path: null, reason: null, ...extra };
 }
 
 /** Cell texts of the first GFM table, as a markdown renderer reads them. */
@@ -188,12 +188,12 @@ describe('formatReport md', () => {
   test('one row per eval: params, every metric, job, elapsed, log', () => {
     const lines = formatReport(rows(), 'md').split('\n');
     expect(lines[0]).toBe(
-      '| Run | Task | Epoch | State | Model | LoRA Rank | Batch Size | Type | Est. Time | match/accuracy | match/stderr | edit_distance/mean | edit_distance/stderr | Job ID | Elapsed | Log |',
+      '| Run | Task | Epoch | State | Model | LoRA Rank | Batch Size | Type | Est. Time | match/accuracy | match/stderr | edit_distance/mean | edit_distance/stderr | Job ID | Elapsed | Log | Reason |',
     );
     expect(lines[2]).toBe(
-      '| r4 | reverse_words | epoch 0 | COMPLETED | Llama-3.2-3B-Instruct | 4 | 8 | Fine-tuned | ~25min | 0.600 | 0.015 | - | 0.050 | 4410033 | 4m 52s | r4/eval/logs/2025-10-20T10-45-00-00-00_reverse_words_4410033.eval |',
+      '| r4 | reverse_words | epoch 0 | COMPLETED | Llama-3.2-3B-Instruct | 4 | 8 | Fine-tuned | ~25min | 0.600 | 0.015 | - | 0.050 | 4410033 | 4m 52s | r4/eval/logs/2025-10-20T10-45-00-00-00_reverse_words_4410033.eval | - |',
     );
-    expect(lines[5]).toBe('| r16 | reverse_words | epoch 1 | FAILED | Llama-3.2-3B-Instruct | 16 | 8 | Fine-tuned | ~30min | - | - | - | - | 4410032 | 0m 41s | - |');
+    expect(lines[5]).toBe('| r16 | reverse_words | epoch 1 | FAILED | Llama-3.2-3B-Instruct | 16 | 8 | Fine-tuned | ~30min | - | - | - | - | 4410032 | 0m 41s | - | CUDA out of memory |');
     expect(lines[6]).toContain('| Llama-3.2-3B_base | reverse_words | base | COMPLETED |');
     expect(lines).toHaveLength(2 + 6 + 1); // header, delimiter, rows, final ''
   });
@@ -203,8 +203,8 @@ describe('formatReport md', () => {
     const text = formatReport([odd], 'md');
     expect(text).toContain('| a\\|b c |');
     const [header, cells] = tableCells(text);
-    expect(header).toEqual(['Run', 'Task', 'Epoch', 'State', 'm|x/accuracy', 'Job ID', 'Elapsed', 'Log']);
-    expect(cells).toEqual(['a|b c', TASK, 'epoch 0', 'COMPLETED', '0.500', '-', '-', 'x/<b>*y*</b>&amp;\\|.eval']);
+    expect(header).toEqual(['Run', 'Task', 'Epoch', 'State', 'm|x/accuracy', 'Job ID', 'Elapsed', 'Log', 'Reason']);
+    expect(cells).toEqual(['a|b c', TASK, 'epoch 0', 'COMPLETED', '0.500', '-', '-', 'x/<b>*y*</b>&amp;\\|.eval', '-']);
   });
 });
 
@@ -213,14 +213,14 @@ describe('formatReport csv', () => {
     const text = formatReport(rows(), 'csv');
     const lines = text.split('\r\n');
     expect(lines[0]).toBe(
-      'key,run,task,epoch,state,Model,LoRA Rank,Batch Size,Type,Est. Time,match/accuracy,match/stderr,edit_distance/mean,edit_distance/stderr,job_id,elapsed,log_path',
+      'key,run,task,epoch,state,Model,LoRA Rank,Batch Size,Type,Est. Time,match/accuracy,match/stderr,edit_distance/mean,edit_distance/stderr,job_id,elapsed,log_path,reason',
     );
     expect(lines[1]).toBe(
-      'r4_reverse_words_epoch0,r4,reverse_words,0,COMPLETED,Llama-3.2-3B-Instruct,4,8,Fine-tuned,~25min,0.6,0.0155,,0.05,4410033,4m 52s,r4/eval/logs/2025-10-20T10-45-00-00-00_reverse_words_4410033.eval',
+      'r4_reverse_words_epoch0,r4,reverse_words,0,COMPLETED,Llama-3.2-3B-Instruct,4,8,Fine-tuned,~25min,0.6,0.0155,,0.05,4410033,4m 52s,r4/eval/logs/2025-10-20T10-45-00-00-00_reverse_words_4410033.eval,',
     );
-    expect(lines[4]).toBe('r16_reverse_words_epoch1,r16,reverse_words,1,FAILED,Llama-3.2-3B-Instruct,16,8,Fine-tuned,~30min,,,,,4410032,0m 41s,');
+    expect(lines[4]).toBe('r16_reverse_words_epoch1,r16,reverse_words,1,FAILED,Llama-3.2-3B-Instruct,16,8,Fine-tuned,~30min,,,,,4410032,0m 41s,,CUDA out of memory');
     expect(lines[5]).toMatch(/^Llama-3.2-3B_base_reverse_words_base,Llama-3.2-3B_base,reverse_words,,COMPLETED,Llama-3.2-3B-Instruct,-,-,Control,/);
-    expect(parseCsv(text).every((r) => r.length === 17)).toBe(true);
+    expect(parseCsv(text).every((r) => r.length === 18)).toBe(true);
   });
 
   test('RFC 4180 quoting of commas, quotes and line breaks', () => {
