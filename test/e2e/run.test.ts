@@ -95,6 +95,7 @@ describe('run', () => {
     expect(state['1B_lr1e-4_acs_income_epoch1'].status).toBe('COMPLETED');
     expect(state['1B_lr1e-4_acs_income_epoch1'].notes).toContain('job ended FAILED (exit code 1:0) after inspect finished');
     expect(state['1B_lr1e-4_acs_income_calibration_epoch1'].status).toBe('TIMEOUT');
+    expect(state['1B_lr1e-4_acs_income_calibration_epoch1'].notes).toMatch(/^slurmstepd: error: \*\*\* JOB \d+ ON \S+ CANCELLED AT \S+ DUE TO TIME LIMIT \*\*\* \(see 1B_lr1e-4\/eval\/slurm-\d+\.out\)$/);
     expect(state['8B_lr1e-4_acs_income_epoch1']).toMatchObject({ status: 'SKIPPED', job_id: null });
     expect(state['8B_lr1e-4_acs_income_epoch1'].notes).toContain('ck-out-8B_lr1e-4/epoch_1');
     expect(state['8B_lr1e-4_acs_income_calibration_epoch1'].status).toBe('SKIPPED'); // same checkpoint
