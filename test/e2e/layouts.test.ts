@@ -95,6 +95,34 @@ describe("today's cells (experiment_summary.yaml)", () => {
     }
   });
 
+  it('retry resubmits a failed cell: cruijff_kit’s harvest (the newest id per eval wins) and its state file point at the new job', async () => {
+    s = sandbox();
+    const failing = 'Llama-3.2-1B-Instruct_rank8_capitalization_epoch0';
+    const exp = scaffoldToday(join(s.root, CAPITALIZATION.name), CAPITALIZATION, { seconds: 0, outcomes: { [failing]: 'error' } });
+    expect((await s.cli(['run', exp.dir, ...FAST], { env: envOf(exp) })).exitCode).toBe(1);
+    const first = stateOf(exp).evaluations[failing];
+    expect(first.status).toBe('FAILED');
+
+    // The user fixes the cause (here: the plan says success now) and retries.
+    const plan = readJson(exp.planFile);
+    const cell = exp.evals.find((e) => e.key === failing)!;
+    for (const entry of plan.entries) if (entry.workDir === cell.workDir) entry.outcome = 'success';
+    writeFileSync(exp.planFile, JSON.stringify(plan));
+    expect((await s.cli(['retry', exp.dir, '--failed'], { env: envOf(exp) })).exitCode).toBe(0);
+    expect((await s.cli(['run', exp.dir, ...FAST], { env: envOf(exp) })).exitCode).toBe(0);
+    const second = stateOf(exp).evaluations[failing];
+    expect(second).toMatchObject({ status: 'COMPLETED' });
+    expect(second.job_id).not.toBe(first.job_id);
+
+    // Both submissions are in the log; a harvest that keeps the last id per eval gets the new one.
+    const log = readFileSync(join(exp.dir, 'logs', 'run-inspect.log'), 'utf8');
+    const harvested = [...log.matchAll(HARVEST)].filter((m) => m[1] === cell.ckName).map((m) => m[2]);
+    expect(harvested).toEqual([first.job_id, second.job_id]);
+    expect(Object.fromEntries([...log.matchAll(HARVEST)].map((m) => [m[1], m[2]]))[cell.ckName]).toBe(second.job_id);
+    const ck = readJson(join(exp.dir, 'logs', 'run-inspect.state.json'));
+    expect(ck[cell.script.slice(exp.dir.length + 1)]).toMatchObject({ job_id: second.job_id, submitted_at: second.submitted, state: 'COMPLETED' });
+  });
+
   it('a planned cell without a script is NO_SCRIPT with the path expected; a dry run shows the plan and writes nothing', async () => {
     s = sandbox();
     const exp = scaffoldToday(join(s.root, CAPITALIZATION.name), CAPITALIZATION, { seconds: 0 });
