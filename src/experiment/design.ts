@@ -130,14 +130,14 @@ const yamlDesign = z.object({
         .passthrough(),
     )
     .min(1),
+  // The evals the design asks for: every experiment cruijff_kit scaffolds has this matrix.
   evaluation: z
     .object({
       matrix: z
         .array(z.object({ run: text, tasks: z.array(text).nullish(), epochs: z.array(z.number().int().nonnegative()).nullish() }).passthrough())
-        .nullish(),
+        .min(1),
     })
-    .passthrough()
-    .nullish(),
+    .passthrough(),
 });
 
 export async function parseYamlDesign(source: string, file: string): Promise<Design> {
@@ -145,13 +145,16 @@ export async function parseYamlDesign(source: string, file: string): Promise<Des
   const doc = parseDocument(source, { prettyErrors: false });
   const bad = doc.errors[0];
   if (bad) {
-    const line = bad.linePos?.[0]?.line;
-    throw summaryError(file, `${line ? `line ${line}: ` : ''}not valid YAML (${bad.message.split('\n')[0]})`);
+    const line = source.slice(0, bad.pos[0]).split('\n').length;
+    throw summaryError(file, `line ${line}: not valid YAML (${bad.message.split('\n')[0]})`);
   }
-  const parsed = yamlDesign.safeParse(doc.toJS());
+  const js: unknown = doc.toJS();
+  const parsed = yamlDesign.safeParse(js);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw summaryError(file, `invalid at ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+    const field = issue.path.join('.') || '(top)';
+    const missing = issue.path.length > 0 && valueAt(js, issue.path) === undefined;
+    throw summaryError(file, missing ? `${field}: missing (run-inspect needs it)` : `invalid at ${field}: ${issue.message}`);
   }
   const y = parsed.data;
   const bases = new Map((y.models?.base ?? []).map((b) => [b.name, b.path ?? null]));
@@ -172,15 +175,12 @@ export async function parseYamlDesign(source: string, file: string): Promise<Des
       baseModelPath: r.model ? (bases.get(r.model) ?? null) : null,
     };
   });
-  const matrix = y.evaluation?.matrix;
-  const planned = matrix
-    ? matrix.flatMap((row) =>
-        (row.tasks ?? []).flatMap((task): PlannedEval[] => {
-          const epochs: Array<number | null> = row.epochs && row.epochs.length > 0 ? row.epochs : [null];
-          return epochs.map((epoch) => ({ run: row.run, task, epoch, anyEpoch: false }));
-        }),
-      )
-    : null;
+  const planned = y.evaluation.matrix.flatMap((row) =>
+    (row.tasks ?? []).flatMap((task): PlannedEval[] => {
+      const epochs: Array<number | null> = row.epochs && row.epochs.length > 0 ? row.epochs : [null];
+      return epochs.map((epoch) => ({ run: row.run, task, epoch, anyEpoch: false }));
+    }),
+  );
   return {
     file,
     format: 'yaml',
@@ -192,6 +192,12 @@ export async function parseYamlDesign(source: string, file: string): Promise<Des
     namingPattern: null,
     finetuneJobs: [],
   };
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let at = value;
+  for (const key of path) at = at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined;
+  return at;
 }
 
 async function readText(file: string): Promise<string> {

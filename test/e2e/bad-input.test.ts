@@ -5,6 +5,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, syml
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { experiment, jobsPerScript, readJson, REPO, sandbox, type Sandbox } from '../support/harness.js';
+import { CAPITALIZATION, scaffoldToday } from '../support/scaffold.mjs';
 
 let s: Sandbox;
 beforeAll(() => {
@@ -92,6 +93,53 @@ describe('refused with exit 2, nothing changed', () => {
       await expectRefused((dir) => writeFileSync(join(dir, STATE), text), STATE, problem);
     });
   }
+});
+
+describe("today's design (experiment_summary.yaml) refused with exit 2, nothing changed", () => {
+  const DESIGN = 'experiment_summary.yaml';
+  /** A scaffolded experiment whose yaml `change` rewrites; the refusal must name the yaml and say `problem`. */
+  async function expectYamlRefused(change: (yaml: string) => string, problem: RegExp) {
+    const dir = join(s.root, `yaml${n++}`, CAPITALIZATION.name);
+    scaffoldToday(dir, CAPITALIZATION, { seconds: 0 });
+    writeFileSync(join(dir, DESIGN), change(readFileSync(join(dir, DESIGN), 'utf8')));
+    const before = snapshot(dir);
+    const jobsBefore = s.jobs().length;
+    for (const args of [['run', dir, '--stagger', '0'], ['run', dir, '--dry-run'], ['report', dir]]) {
+      const r = await s.cli(args);
+      expect(r.exitCode, `${args[0]}: ${r.stderr}`).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(join(dir, DESIGN));
+      expect(r.stderr).toMatch(problem);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(snapshot(dir)).toEqual(before);
+    expect(s.jobs().length).toBe(jobsBefore);
+  }
+
+  it('not YAML: the line it breaks on', async () => {
+    await expectYamlRefused((y) => y.replace(/^runs:$/m, 'runs: [\n  - oops'), /: line \d+: not valid YAML \(/);
+  });
+  it('no runs', async () => {
+    await expectYamlRefused((y) => y.replace(/^runs:$/m, 'old_runs:'), /: runs: missing/);
+  });
+  it('no evaluation matrix', async () => {
+    await expectYamlRefused((y) => y.replace(/^( +)matrix:$/m, '$1old_matrix:'), /: evaluation\.matrix: missing/);
+  });
+  it('a run without a name', async () => {
+    await expectYamlRefused((y) => y.replace('- name: "Llama-3.2-1B-Instruct_rank4"', '- label: "Llama-3.2-1B-Instruct_rank4"'), /: runs\.0\.name: missing/);
+  });
+  it('epochs that are not numbers', async () => {
+    await expectYamlRefused((y) => y.replace('epochs: [0, 1]', 'epochs: [first, 1]'), /: invalid at evaluation\.matrix\.\d+\.epochs\.0: /);
+  });
+
+  it('fields run-inspect does not use never reject a design', async () => {
+    const dir = join(s.root, `yaml${n++}`, CAPITALIZATION.name);
+    scaffoldToday(dir, CAPITALIZATION, { seconds: 0 });
+    writeFileSync(join(dir, DESIGN), `${readFileSync(join(dir, DESIGN), 'utf8')}\nfuture_section:\n  anything: [1, {a: b}]\n`);
+    const r = await s.cli(['run', dir, '--dry-run']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+  });
 });
 
 describe('one eval affected: its reason in the table, the others go on', () => {
