@@ -86,10 +86,17 @@ function specOf(
   else spec.modelPath = expectedModelPath(layout, design, spec, run);
   if (read.model && !read.model.path) {
     const fallback = spec.modelPath ? `; using ${spec.modelPath} from the ${found.cellDir && textOf(cell.model_path) ? 'eval.yaml' : 'design'} instead` : '';
-    problems.push(`${found.script}: cannot expand the model path ${read.model.raw} (${read.model.unresolved.join(', ') || 'not a simple variable'})${fallback}`);
+    const at = lineOf(text, read.model.source === 'MODEL_PATH' ? `MODEL_PATH=${read.model.raw}` : `model_path=${read.model.raw}`);
+    problems.push(`${found.script}${at ? `:${at}` : ''}: cannot expand the model path ${read.model.raw} (${read.model.unresolved.join(', ') || 'not a simple variable'})${fallback}`);
   }
   spec.logTasks = logTaskNames(found.task, read.taskSpec ?? textOf(cell.task_script), textOf(cell.task_name), spec.visLabel);
   return spec;
+}
+
+/** The line (1-based) of the last place `words` are written in `text`, or null (the last: bash uses the last assignment). */
+function lineOf(text: string, words: string): number | null {
+  const at = text.lastIndexOf(words);
+  return at < 0 ? null : text.slice(0, at).split('\n').length;
 }
 
 /**

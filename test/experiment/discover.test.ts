@@ -106,8 +106,8 @@ describe('the seed era (experiment_summary.md, {run}/eval/{task}_epoch{N}.slurm)
     writeFileSync(e.script, '#!/bin/bash\nMODEL_PATH="$(cat /tmp/where)/epoch_1"\ncd /x\ninspect eval t.py@reverse_words -M model_path="$MODEL_PATH" --log-dir ./logs\n');
     const { evals, problems } = await discover(exp.dir);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toContain(e.script);
-    expect(problems[0]).toContain('cannot expand the model path');
+    // the script and the line of the inspect call whose -M model_path cannot be expanded
+    expect(problems[0]).toContain(`${e.script}:4: cannot expand the model path "$MODEL_PATH"`);
     expect(spec(evals, e.key).modelPath).toBe(join(exp.outputDirBase!, 'ck-out-r4', 'epoch_1'));
   });
 
