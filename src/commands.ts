@@ -2,7 +2,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { evalLabel, type EvalStatus } from './domain.js';
+import { evalLabel } from './domain.js';
 import { UserError } from './errors.js';
 import { checkModel } from './experiment/checkpoints.js';
 import { readDesign } from './experiment/design.js';
@@ -12,7 +12,6 @@ import type { Monitor } from './monitor/context.js';
 import { activeFinetuneJobs } from './monitor/finetune.js';
 import { EXIT, type Relaunch } from './monitor/monitor.js';
 import { loadExperiment, mergeDiscovered } from './monitor/prepare.js';
-import { IN_FLIGHT } from './monitor/status-map.js';
 import { monitorComment } from './monitor/tags.js';
 import { metricChart } from './report/chart.js';
 import { countsLine } from './report/final.js';
@@ -24,7 +23,8 @@ import { parseJobState } from './slurm/states.js';
 import { formatTimestamp } from './slurm/time.js';
 import { acquireMonitorLock } from './state/lock.js';
 import type { State } from './state/schema.js';
-import { readState, setEval } from './state/store.js';
+import { readState, resubmission, setEval } from './state/store.js';
+import { isInFlight, isRetryable } from './status.js';
 
 function requireState(state: State | null, m: Monitor): State {
   if (!state) throw new UserError(`${m.store.file}: not there yet (nothing was submitted; start with \`run-inspect run\` or \`run-inspect launch\`)`);
@@ -148,7 +148,7 @@ export async function stopCommand(m: Monitor, cancelEvals: boolean, out: (text: 
     s!.monitor.successor_job_id = null;
     if (cancelEvals) {
       for (const [key, ev] of Object.entries(s!.evaluations)) {
-        if (!IN_FLIGHT.has(ev.status as EvalStatus) && ev.status !== 'NOT_SUBMITTED') continue;
+        if (!isInFlight(ev.status) && ev.status !== 'NOT_SUBMITTED') continue;
         if (ev.job_id) cancelled.push(ev.job_id);
         setEval(s!, key, { status: 'CANCELLED', completed: now, submit_intent: null, notes: 'cancelled by run-inspect stop' });
       }
@@ -165,8 +165,6 @@ export async function stopCommand(m: Monitor, cancelEvals: boolean, out: (text: 
   return EXIT.allSucceeded;
 }
 
-const RETRYABLE = new Set(['FAILED', 'TIMEOUT', 'CANCELLED', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'LOST', 'SKIPPED', 'SPECIAL_EXIT', 'REVOKED']);
-
 export async function retryCommand(
   m: Monitor,
   o: { keys: string[]; failed: boolean; launch: boolean },
@@ -182,7 +180,7 @@ export async function retryCommand(
   const notReady: string[] = [];
   for (const key of chosen) {
     const ev = current.evaluations[key]!;
-    if (!RETRYABLE.has(ev.status)) continue;
+    if (!isRetryable(ev.status)) continue;
     const spec = evals.find((e) => e.key === key);
     if (!spec) {
       notReady.push(`${key}: its eval script is gone`);
@@ -196,14 +194,11 @@ export async function retryCommand(
   const state = await m.store.update((s) => {
     for (const key of ready) {
       const ev = s!.evaluations[key]!;
-      if (!RETRYABLE.has(ev.status)) continue;
+      if (!isRetryable(ev.status)) continue;
       // Ended jobs are in the history already; a skip or a loss is recorded here.
       const recorded = ev.attempts.some((a) => a.job_id === (ev.job_id ?? '') && a.status === ev.status);
       const attempt = { job_id: ev.job_id ?? '', status: ev.status, submitted: ev.submitted, completed: ev.completed, reason: ev.notes };
-      setEval(s!, key, {
-        status: 'NOT_SUBMITTED', job_id: null, submitted: null, completed: null, elapsed: null, notes: `retry requested ${now}`,
-        missing_since: null, scores: [], samples: null, attempts: recorded ? ev.attempts : [...ev.attempts, attempt],
-      });
+      setEval(s!, key, resubmission(`retry requested ${now}`, recorded ? ev.attempts : [...ev.attempts, attempt]));
     }
     s!.monitor.finished = null;
     return s!;

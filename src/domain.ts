@@ -1,5 +1,4 @@
-// The words every module shares. Plain data only: no I/O lives here.
-import { SLURM_TERMINAL_STATES } from './slurm/states.js';
+// The words every module shares. Plain data only: no I/O lives here. An eval's statuses: status.ts.
 
 /** `{run}_{task}_epoch{N}` or `{run}_{task}_base` (control run). */
 export type EvalKey = string;
@@ -48,44 +47,4 @@ export function evalKey(run: string, task: string, epoch: number | null): EvalKe
 /** `run/task/epochN` or `run/task/base`: how the log and the summary name an eval. */
 export function evalLabel(e: { run: string; task: string; epoch: number | null }): string {
   return `${e.run}/${e.task}/${e.epoch === null ? 'base' : `epoch${e.epoch}`}`;
-}
-
-/**
- * What run-inspect says an eval is. SLURM's own terminal words are kept (TIMEOUT, OUT_OF_MEMORY,
- * NODE_FAIL, ...); the rest are ours:
- * - NOT_SUBMITTED: planned, waiting for a slot (or for a QOS limit to clear).
- * - SUBMITTING: intent recorded before sbatch; reconciled with SLURM before any retry.
- * - SKIPPED: will not be submitted (checkpoint missing, ...), reason in notes.
- * - NO_SCRIPT: planned by the design, but its eval script does not exist (expected path in notes).
- * - MISSING: gone from squeue and sacct; becomes LOST after a grace period.
- */
-export type EvalStatus =
-  | 'NOT_SUBMITTED'
-  | 'SUBMITTING'
-  | 'PENDING'
-  | 'RUNNING'
-  | 'COMPLETING'
-  | 'SUSPENDED'
-  | 'REQUEUED'
-  | 'MISSING'
-  | 'COMPLETED'
-  | 'FAILED'
-  | 'CANCELLED'
-  | 'TIMEOUT'
-  | 'OUT_OF_MEMORY'
-  | 'NODE_FAIL'
-  | 'PREEMPTED'
-  | 'BOOT_FAIL'
-  | 'DEADLINE'
-  | 'REVOKED'
-  | 'SPECIAL_EXIT'
-  | 'SKIPPED'
-  | 'NO_SCRIPT'
-  | 'LOST';
-
-/** SLURM's terminal words plus our own: SKIPPED and NO_SCRIPT (never submitted), and LOST. */
-export const TERMINAL_STATUSES: ReadonlySet<EvalStatus> = new Set<EvalStatus>([...SLURM_TERMINAL_STATES, 'SKIPPED', 'NO_SCRIPT', 'LOST']);
-
-export function isTerminal(s: EvalStatus): boolean {
-  return TERMINAL_STATUSES.has(s);
 }

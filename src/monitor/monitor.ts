@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import writeFileAtomic from 'write-file-atomic';
 import { execa } from 'execa';
-import { evalLabel, isTerminal, type EvalSpec, type EvalStatus, type UnscriptedEval } from '../domain.js';
+import { evalLabel, type EvalSpec, type UnscriptedEval } from '../domain.js';
+import { isTerminal } from '../status.js';
 import { checkModel } from '../experiment/checkpoints.js';
 import type { Design } from '../experiment/design.js';
 import { UserError } from '../errors.js';
@@ -111,8 +112,8 @@ async function monitorLoop(
   if (m.layout.summaryGenerated && (await ensureGeneratedSummary(m.layout.summary, design, (await m.store.current())!))) {
     m.progress.info(`wrote ${m.layout.summary} (generated from the design; progress is kept there)`);
   }
-  const summaryTable = new SummaryTableSync(m.layout.summary);
-  await summaryTable.sync((await m.store.current())!); // the table is true from the link's start
+  const syncSummary = summaryView(m);
+  await syncSummary((await m.store.current())!); // the table is true from the link's start
   // ALL_SUBMITTED once per experiment, not once per link: a link that starts with nothing left to
   // submit stays quiet (an earlier link said it); evals put back by `retry` get their own.
   const announced = { allSubmitted: waitingCount(countByStatus((await m.store.current())!)) === 0 };
@@ -130,7 +131,7 @@ async function monitorLoop(
       await m.runlog.write('STATUS_CHECK', 'Polling SLURM', [['Result', `Poll failed: ${e.message}; retrying at the next interval`]]);
     }
     state = (await m.store.current())!;
-    await summaryTable.sync(state);
+    await syncSummary(state);
     if (everyEvalEnded(state)) return finish(m, state, design, out);
     if (m.options.once) return pause('--once');
     const reason = stopReason(m.options.pollIntervalS);
@@ -234,7 +235,7 @@ function waitingCount(counts: Record<string, number>): number {
 }
 
 function everyEvalEnded(state: State): boolean {
-  for (const key of evalKeys(state)) if (!isTerminal(state.evaluations[key]!.status as EvalStatus)) return false;
+  for (const key of evalKeys(state)) if (!isTerminal(state.evaluations[key]!.status)) return false;
   return true;
 }
 
@@ -365,6 +366,38 @@ async function finish(m: Monitor, state: State, design: Design, out: (text: stri
   }
   out(text);
   return allSucceeded(state) ? EXIT.allSucceeded : EXIT.someFailed;
+}
+
+/**
+ * The summary is a view of eval_jobs.json: when it cannot be read or written (an editor moving it
+ * away, a row pasted twice), the link says so once, goes on polling and keeping the state true, and
+ * tries again at the next poll. Only a bug (no file error, no user error) is let through.
+ */
+function summaryView(m: Monitor): (state: State) => Promise<void> {
+  const table = new SummaryTableSync(m.layout.summary);
+  let problem: string | null = null;
+  return async (state) => {
+    try {
+      await table.sync(state);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (!(e instanceof UserError) && typeof code !== 'string') throw e;
+      const message = e instanceof UserError ? e.message : `${m.layout.summary}: ${code}`;
+      if (message !== problem) {
+        m.progress.warn(`${message}; still polling, the table is written again at the next poll`);
+        await m.runlog.write('WARNING', 'experiment_summary.md could not be updated', [
+          ['Details', message],
+          ['Result', 'still polling; eval_jobs.json stays true; retrying at the next poll'],
+        ]);
+      }
+      problem = message;
+      return;
+    }
+    if (problem !== null) {
+      problem = null;
+      await m.runlog.write('SUMMARY_UPDATE', 'experiment_summary.md is updated again', [['Result', 'the Evaluations table is true again']]);
+    }
+  };
 }
 
 /** The last link cancels the successor it queued; if that fails, the successor finds nothing to do. */

@@ -3,10 +3,11 @@
 import type { AccountingEntry, QueueEntry } from '../slurm/client.js';
 import { parseJobState } from '../slurm/states.js';
 import { parseSlurmTimestamp, timestampMs } from '../slurm/time.js';
+import type { SlurmActiveState, SlurmTerminalState } from '../status.js';
 
 export type Verdict =
-  | { kind: 'active'; state: string; reason: string; elapsedSeconds: number | null }
-  | { kind: 'ended'; state: string; exitCode: string | null; end: Date | null; elapsedSeconds: number | null }
+  | { kind: 'active'; state: SlurmActiveState; reason: string; elapsedSeconds: number | null }
+  | { kind: 'ended'; state: SlurmTerminalState; exitCode: string | null; end: Date | null; elapsedSeconds: number | null }
   /** SLURM printed a state we do not know: reported, never taken as done. */
   | { kind: 'unknown'; state: string }
   /** Neither squeue nor sacct knows the job (purged, slurmdbd behind, or lost). */
@@ -49,7 +50,7 @@ export function judge(job: TrackedJob, q: QueueEntry | undefined, a: AccountingE
   return { kind: 'absent' };
 }
 
-function ended(state: string, a: AccountingEntry | null, elapsed: number | null): Verdict {
+function ended(state: SlurmTerminalState, a: AccountingEntry | null, elapsed: number | null): Verdict {
   return {
     kind: 'ended',
     state,

@@ -3,13 +3,13 @@
 // template ends with `wait` on its nvidia-smi monitor, so SLURM may say FAILED after inspect
 // finished (docs/formats.md).
 import { isAbsolute, join, relative } from 'node:path';
-import type { EvalStatus } from '../domain.js';
 import { failureReason } from '../experiment/job-output.js';
 import { findLogs, type FindLogsResult, type LogIdentity } from '../inspect/find.js';
 import { formatMainMetric } from '../inspect/format.js';
 import type { InspectLogInfo } from '../inspect/log.js';
 import { parseTimestamp } from '../slurm/time.js';
 import type { EvalState } from '../state/schema.js';
+import type { EvalStatus, SlurmTerminalState } from '../status.js';
 
 export interface Outcome {
   status: EvalStatus;
@@ -43,7 +43,7 @@ export function notASuccess(log: InspectLogInfo): string | null {
   return null;
 }
 
-export async function resolveOutcome(experimentDir: string, ev: EvalState, slurmState: string, exitCode: string | null): Promise<Outcome> {
+export async function resolveOutcome(experimentDir: string, ev: EvalState, slurmState: SlurmTerminalState, exitCode: string | null): Promise<Outcome> {
   const { finished, running } = await findEvalLogs(experimentDir, ev);
   const rel = (p: string) => relative(experimentDir, p);
   const job = `${slurmState}${exitCode && exitCode !== '0:0' ? ` (exit code ${exitCode})` : ''}`;
@@ -56,7 +56,7 @@ export async function resolveOutcome(experimentDir: string, ev: EvalState, slurm
   const inspect = why ?? (slurmState === 'COMPLETED' ? noLogReason(experimentDir, ev, running?.path ?? null) : '');
   const exit = slurmState === 'FAILED' && exitCode ? `exit code ${exitCode}` : '';
   const notes = [inspect, exit, await outputNote(experimentDir, ev, inspect)].filter(Boolean).join('; ');
-  const status = slurmState === 'COMPLETED' ? 'FAILED' : (slurmState as EvalStatus);
+  const status: EvalStatus = slurmState === 'COMPLETED' ? 'FAILED' : slurmState;
   return { status, notes, logPath: finished ? rel(finished.path) : running ? rel(running.path) : null, log: finished };
 }
 

@@ -1,16 +1,16 @@
 // One poll: ONE squeue for every job of the user, at most ONE sacct (split only past the argument
 // limit) for the jobs that left the queue, then every change written in one state update.
-import { evalLabel, type EvalStatus } from '../domain.js';
+import { evalLabel } from '../domain.js';
 import type { AccountingEntry, QueueEntry } from '../slurm/client.js';
-import { INFRASTRUCTURE_FAILURES, parseJobState } from '../slurm/states.js';
+import { parseJobState } from '../slurm/states.js';
 import { formatTimestamp, humanDuration, parseTimestamp } from '../slurm/time.js';
 import type { EvalState, State } from '../state/schema.js';
+import { isInFlight, isInfrastructureFailure, SLURM_ACTIVE_STATES, type EvalStatus, type SlurmTerminalState } from '../status.js';
 import { evalKeys } from '../state/keys.js';
-import { setEval } from '../state/store.js';
+import { resubmission, setEval } from '../state/store.js';
 import type { Monitor } from './context.js';
 import { judge, needsAccounting, type TrackedJob, type Verdict } from './observe.js';
 import { findEvalLogs, resolveOutcome } from './outcome.js';
-import { activeStatus, IN_FLIGHT, pendingNote } from './status-map.js';
 import { evalComment, isMonitorComment } from './tags.js';
 
 export interface StateChange {
@@ -59,7 +59,7 @@ export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> 
   let unconfirmed = 0; // SUBMITTING without an id: reconciled by the submitter
   for (const key of evalKeys(state)) {
     const ev = state.evaluations[key]!;
-    if (!IN_FLIGHT.has(ev.status as EvalStatus)) continue;
+    if (!isInFlight(ev.status)) continue;
     if (ev.job_id) {
       jobs.keys.push(key);
       jobs.evals.push(ev);
@@ -144,7 +144,6 @@ async function askSlurm(m: Monitor, memory: PollMemory, { keys, evals }: Jobs, w
   return { patches, later, byComment, commands, userJobs };
 }
 
-/** squeue -t all also lists jobs that ended within MinJobAge: they take no queue slot. */
 /** One of the user's jobs that cruijff_kit's max_submit caps: queued or running, and not a monitor link. */
 export function countsTowardSubmitCap(q: QueueEntry): boolean {
   return !isMonitorComment(q.comment) && parseJobState(q.state).kind === 'active';
@@ -152,7 +151,7 @@ export function countsTowardSubmitCap(q: QueueEntry): boolean {
 
 /** A queued job is written now (no promise, no log read); every other verdict waits for `later`. */
 function settle(patches: Patch[], later: Later[], key: string, ev: EvalState, verdict: Verdict): void {
-  if (verdict.kind === 'active' && activeStatus(verdict.state) === 'PENDING') {
+  if (verdict.kind === 'active' && SLURM_ACTIVE_STATES[verdict.state] === 'PENDING') {
     const patch = activePatch(key, ev, verdict, pendingNote(verdict.reason));
     if (patch) patches.push(patch);
   } else later.push({ key, ev, verdict });
@@ -164,8 +163,8 @@ function trackedJob(m: Monitor, key: string, ev: EvalState): TrackedJob {
 
 /** A job SLURM still runs or queues; `notes` is its pending reason or its samples done. */
 function activePatch(key: string, ev: EvalState, v: Extract<Verdict, { kind: 'active' }>, notes: string): Patch | null {
-  const from = ev.status as EvalStatus;
-  const to = activeStatus(v.state);
+  const from = ev.status;
+  const to = SLURM_ACTIVE_STATES[v.state];
   const elapsed = v.elapsedSeconds !== null && to !== 'PENDING' ? humanDuration(v.elapsedSeconds) : undefined;
   // Most of 10,000 queued jobs, most polls: nothing to write, and nothing allocated to find out.
   if (from === to && ev.slurm_state === v.state && ev.missing_since === null && ev.notes === notes && (elapsed === undefined || ev.elapsed === elapsed)) return null;
@@ -176,7 +175,7 @@ function activePatch(key: string, ev: EvalState, v: Extract<Verdict, { kind: 'ac
 
 /** A job that ended, vanished, or shows a state we do not know. */
 async function patchFor(m: Monitor, key: string, ev: EvalState, v: Exclude<Verdict, { kind: 'active' }>, now: Date, noAccounting: boolean): Promise<Patch | null> {
-  const from = ev.status as EvalStatus;
+  const from = ev.status;
   const base = { key, jobId: ev.job_id, seen: ev.status };
   switch (v.kind) {
     case 'unknown': {
@@ -203,21 +202,21 @@ async function patchFor(m: Monitor, key: string, ev: EvalState, v: Exclude<Verdi
   }
 }
 
-async function ended(m: Monitor, key: string, ev: EvalState, slurmState: string, exitCode: string | null, end: Date, elapsedS: number | null): Promise<Patch> {
-  const from = ev.status as EvalStatus;
+async function ended(m: Monitor, key: string, ev: EvalState, slurmState: SlurmTerminalState, exitCode: string | null, end: Date, elapsedS: number | null): Promise<Patch> {
+  const from = ev.status;
   const outcome = await resolveOutcome(m.experimentDir, ev, slurmState, exitCode);
   const completed = formatTimestamp(end);
   const elapsed = elapsedS !== null ? humanDuration(elapsedS) : ev.elapsed;
   const attempt = { job_id: ev.job_id ?? '', status: outcome.status, submitted: ev.submitted, completed, reason: outcome.notes };
-  const retries = ev.attempts.filter((a) => INFRASTRUCTURE_FAILURES.has(a.status)).length;
-  if (INFRASTRUCTURE_FAILURES.has(outcome.status) && retries < m.options.maxRetries) {
+  const retries = ev.attempts.filter((a) => isInfrastructureFailure(a.status)).length;
+  if (isInfrastructureFailure(outcome.status) && retries < m.options.maxRetries) {
     // The node failed, not the eval: submit it again (each attempt stays in the history).
     const notes = `${outcome.status} on job ${ev.job_id}; resubmitting (retry ${retries + 1} of ${m.options.maxRetries})`;
     return {
       key,
       jobId: ev.job_id,
       seen: ev.status,
-      fields: { status: 'NOT_SUBMITTED', job_id: null, submitted: null, completed: null, elapsed: null, notes, slurm_state: slurmState, attempts: [...ev.attempts, attempt] },
+      fields: { ...resubmission(notes, [...ev.attempts, attempt]), slurm_state: slurmState },
       change: change(key, ev, from, 'NOT_SUBMITTED', completed, elapsed, null, notes),
     };
   }
@@ -242,6 +241,13 @@ async function liveProgress(m: Monitor, ev: EvalState): Promise<string> {
   const { running } = await findEvalLogs(m.experimentDir, ev);
   const p = running?.progress;
   return p ? `${p.done}/${p.total ?? '?'} samples` : '';
+}
+
+// Pending reasons worth showing in the table; the routine ones are noise.
+const ROUTINE_REASONS = new Set(['None', 'Priority', 'Resources', '(null)', '']);
+
+function pendingNote(reason: string): string {
+  return ROUTINE_REASONS.has(reason) ? '' : `pending: ${reason}`;
 }
 
 function change(key: string, ev: EvalState, from: EvalStatus, to: EvalStatus, completed: string | null, elapsed: string | null, logPath: string | null, notes: string): StateChange {

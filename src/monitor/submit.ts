@@ -3,7 +3,7 @@
 // second sbatch. Submissions go in batches so 10,000 evals do not mean 20,000 state writes.
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { evalLabel, type EvalStatus } from '../domain.js';
+import { evalLabel } from '../domain.js';
 import type { LogEntry } from '../report/runlog.js';
 import { pathExists } from '../experiment/layout.js';
 import { expandOutputPattern, readEvalScript } from '../experiment/script.js';
@@ -13,9 +13,9 @@ import { formatTimestamp, parseTimestamp } from '../slurm/time.js';
 import type { EvalState } from '../state/schema.js';
 import { evalKeys } from '../state/keys.js';
 import { setEval } from '../state/store.js';
+import { isInFlight } from '../status.js';
 import type { Monitor } from './context.js';
 import { countsTowardSubmitCap, type SeenJob } from './poll.js';
-import { IN_FLIGHT } from './status-map.js';
 import { evalComment } from './tags.js';
 
 const BATCH_SIZE = 50;
@@ -42,7 +42,7 @@ export async function submitReady(m: Monitor, shouldStop: () => boolean, userJob
     const ready: string[] = [];
     for (const key of evalKeys(state)) {
       const status = state.evaluations[key]!.status;
-      if (IN_FLIGHT.has(status as EvalStatus)) inFlight++;
+      if (isInFlight(status)) inFlight++;
       else if (status === 'NOT_SUBMITTED') ready.push(key);
     }
     const userRoom = m.options.maxUserJobs - (userJobs ?? 0) - report.submitted;

@@ -1,11 +1,12 @@
 // The final summary: what ended how, where the results are, how to look at them.
 import { relative } from 'node:path';
-import { evalLabel, type EvalStatus } from '../domain.js';
+import { evalLabel } from '../domain.js';
 import type { ExperimentLayout } from '../experiment/layout.js';
 import { evalKeys } from '../state/keys.js';
 import type { EvalState, State } from '../state/schema.js';
+import { EVAL_STATUSES, type Outcome } from '../status.js';
 
-const SUCCESS: EvalStatus = 'COMPLETED';
+const outcomeOf = (e: EvalState): Outcome => EVAL_STATUSES[e.status].outcome;
 
 export function countByStatus(state: State): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -26,15 +27,15 @@ export function formatCounts(counts: Record<string, number>): string {
 }
 
 export function allSucceeded(state: State): boolean {
-  return Object.values(state.evaluations).every((e) => e.status === SUCCESS);
+  return Object.values(state.evaluations).every((e) => outcomeOf(e) === 'succeeded');
 }
 
 /** `results`: the Results table (resultsSection), shown between the states and the file list. */
 export function finalSummary(state: State, layout: Pick<ExperimentLayout, 'dir' | 'generation' | 'runLog'>, results = ''): string {
   const evals = Object.values(state.evaluations);
-  const ok = evals.filter((e) => e.status === SUCCESS);
-  const skipped = evals.filter((e) => e.status === 'SKIPPED');
-  const failed = evals.filter((e) => e.status !== SUCCESS && e.status !== 'SKIPPED');
+  const ok = evals.filter((e) => outcomeOf(e) === 'succeeded');
+  const skipped = evals.filter((e) => outcomeOf(e) === 'skipped');
+  const failed = evals.filter((e) => outcomeOf(e) !== 'succeeded' && outcomeOf(e) !== 'skipped');
   // Each cell has its own logs/ (cells layout); a run's evals share {run}/eval/logs (seed era).
   const logsDir = layout.generation === 'cells' ? '<run>/eval/<cell>/logs' : '<run>/eval/logs';
   const line = (e: EvalState) => `  - ${evalLabel(e)}${e.job_id ? ` (Job ${e.job_id})` : ''}${e.elapsed ? ` - ${e.elapsed}` : ''}${e.notes ? ` - ${e.notes}` : ''}`;
@@ -52,7 +53,7 @@ export function finalSummary(state: State, layout: Pick<ExperimentLayout, 'dir' 
     ...failed.map((e) => line(e).replace('  - ', `  - [${e.status}] `)),
     '',
     `⊘ SKIPPED: ${skipped.length} evaluations`,
-    ...skipped.map(line),
+    ...skipped.map((e) => (e.status === 'SKIPPED' ? line(e) : line(e).replace('  - ', `  - [${e.status}] `))),
     '',
     ...(results ? ['### Results', '', results.trimEnd(), ''] : []),
     '### Where the results are',

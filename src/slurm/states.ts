@@ -1,40 +1,13 @@
-// SLURM job states as squeue and sacct print them (docs/formats.md §4).
+// SLURM job states as squeue and sacct print them (docs/formats.md §4); which words there are,
+// and the status each becomes, is src/status.ts.
+import { SLURM_ACTIVE_STATES, SLURM_TERMINAL_STATES, type SlurmActiveState, type SlurmTerminalState } from '../status.js';
 
-/** SLURM's own words for a job that has ended for good (unless SLURM requeues it). */
-export const SLURM_TERMINAL_STATES = [
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'TIMEOUT',
-  'OUT_OF_MEMORY',
-  'NODE_FAIL',
-  'PREEMPTED',
-  'BOOT_FAIL',
-  'DEADLINE',
-  'REVOKED',
-  'SPECIAL_EXIT',
-] as const;
 const TERMINAL: ReadonlySet<string> = new Set(SLURM_TERMINAL_STATES);
-
-const ACTIVE = new Set([
-  'PENDING',
-  'RUNNING',
-  'CONFIGURING',
-  'COMPLETING',
-  'SUSPENDED',
-  'STOPPED',
-  'REQUEUED',
-  'REQUEUE_HOLD',
-  'REQUEUE_FED',
-  'RESIZING',
-  'RESV_DEL_HOLD',
-  'SIGNALING',
-  'STAGE_OUT',
-]);
+const ACTIVE: ReadonlySet<string> = new Set(Object.keys(SLURM_ACTIVE_STATES));
 
 export type JobState = Readonly<
-  | { kind: 'active'; state: string }
-  | { kind: 'terminal'; state: string }
+  | { kind: 'active'; state: SlurmActiveState }
+  | { kind: 'terminal'; state: SlurmTerminalState }
   | { kind: 'unknown'; state: string }
 >;
 
@@ -53,12 +26,13 @@ export function parseJobState(raw: string): JobState {
   let parsed = parsedStates.get(raw);
   if (parsed === undefined) {
     const state = firstWord(raw).toUpperCase();
-    parsed = TERMINAL.has(state) ? { kind: 'terminal', state } : ACTIVE.has(state) ? { kind: 'active', state } : { kind: 'unknown', state: raw.trim() };
+    parsed = TERMINAL.has(state)
+      ? { kind: 'terminal', state: state as SlurmTerminalState }
+      : ACTIVE.has(state)
+        ? { kind: 'active', state: state as SlurmActiveState }
+        : { kind: 'unknown', state: raw.trim() };
     if (parsedStates.size > 1000) parsedStates.clear();
     parsedStates.set(raw, parsed);
   }
   return parsed;
 }
-
-/** Infrastructure failures worth an automatic resubmission (the script itself did nothing wrong). */
-export const INFRASTRUCTURE_FAILURES: ReadonlySet<string> = new Set(['NODE_FAIL', 'BOOT_FAIL', 'PREEMPTED']);

@@ -1,11 +1,14 @@
 // eval_jobs.json: a superset of the workflow's schema, validated on every read.
 import * as z from 'zod';
+import { EVAL_STATUS_NAMES } from '../status.js';
 
 export const STATE_VERSION = 1;
 
+const status = z.enum(EVAL_STATUS_NAMES);
+
 const attempt = z.object({
   job_id: z.string(),
-  status: z.string(),
+  status,
   submitted: z.string().nullable(),
   completed: z.string().nullable(),
   reason: z.string(),
@@ -19,7 +22,7 @@ export const evaluationSchema = z.object({
   task: z.string(),
   epoch: z.number().int().nonnegative().nullable(),
   job_id: z.string().nullable(),
-  status: z.string(),
+  status,
   submitted: z.string().nullable(),
   completed: z.string().nullable(),
   elapsed: z.string().nullable(),

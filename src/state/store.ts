@@ -49,6 +49,26 @@ export function setEval(state: State, key: string, fields: Partial<EvalState>): 
 }
 
 /**
+ * What puts an eval back to be submitted (by `retry`, or after a node failure): its job is history
+ * (in `attempts`), nothing of that job's outcome stays on the eval.
+ */
+export function resubmission(notes: string, attempts: EvalState['attempts']): Partial<EvalState> {
+  return {
+    status: 'NOT_SUBMITTED',
+    job_id: null,
+    submitted: null,
+    completed: null,
+    elapsed: null,
+    submit_intent: null,
+    missing_since: null,
+    scores: [],
+    samples: null,
+    notes,
+    attempts,
+  };
+}
+
+/**
  * Read-modify-write of eval_jobs.json under the state lock. The file is re-read whenever someone
  * else wrote it since our last write (a `retry` or `stop` beside a running monitor), so their edit is
  * never lost; when nobody did, the copy in memory is reused (at 10,000 evals parsing is the cost).

@@ -261,10 +261,15 @@ describe('poll', () => {
     const [a, b] = m.slurm.jobs;
     const keyA = Object.entries(await evals(m)).find(([, e]) => e.job_id === a!.id)![0];
     const keyB = Object.entries(await evals(m)).find(([, e]) => e.job_id === b!.id)![0];
+    // What the lost job left on the eval (live progress, a missed poll) goes with it.
+    await m.store.update((s) => {
+      setEval(s!, keyA, { samples: { done: 5, total: 10 }, missing_since: formatTimestamp(m.clock.now()) });
+      return s!;
+    });
     m.slurm.set(a!.id, { state: 'NODE_FAIL', exitCode: '0:0' });
     m.slurm.set(b!.id, { state: 'FAILED', exitCode: '1:0' });
     await poll(m, fresh());
-    expect((await evals(m))[keyA]).toMatchObject({ status: 'NOT_SUBMITTED', job_id: null });
+    expect((await evals(m))[keyA]).toMatchObject({ status: 'NOT_SUBMITTED', job_id: null, samples: null, missing_since: null, scores: [], submitted: null });
     expect((await evals(m))[keyB]).toMatchObject({ status: 'FAILED', notes: 'exit code 1:0' });
     await submitReady(m, never);
     const retry = (await evals(m))[keyA]!;

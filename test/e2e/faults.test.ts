@@ -1,0 +1,57 @@
+// Faults a night on a shared cluster brings, through the bundle on fake-slurm: the monitor goes on.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { experiment, readJson, sandbox, type Sandbox } from '../support/harness.js';
+
+let s: Sandbox;
+afterEach(async () => s?.cleanup());
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, test: () => boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe('the summary is a view: its problems never stop the monitor', () => {
+  it('moved away, then a row pasted twice, then put back: polling goes on, eval_jobs.json stays true, the table is right at the end', async () => {
+    s = sandbox();
+    const { dir } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 6 });
+    const summary = join(dir, 'experiment_summary.md');
+    const state = () => (existsSync(join(dir, 'eval_jobs.json')) ? readJson(join(dir, 'eval_jobs.json')) : null);
+    const polls = () => (existsSync(join(dir, 'run-inspect.log')) ? readFileSync(join(dir, 'run-inspect.log'), 'utf8').match(/STATUS_CHECK: /g)?.length ?? 0 : 0);
+    const run = s.spawn(['run', dir, '--poll-interval', '0.5', '--stagger', '0']);
+    await until('every eval submitted', () => Object.values<any>(state()?.evaluations ?? { x: { status: 'NOT_SUBMITTED' } }).every((e) => e.status !== 'NOT_SUBMITTED'));
+
+    // An editor saves by moving the file away and back; this one takes a while.
+    renameSync(summary, `${summary}.swp`);
+    const a = polls();
+    await until('two polls without the summary', () => polls() >= a + 2);
+    // The user pastes a row a second time.
+    const text = readFileSync(`${summary}.swp`, 'utf8');
+    const row = text.split('\n').find((l) => l.startsWith('| r4 | reverse_words | 0 |'))!;
+    writeFileSync(summary, text.replace(row, `${row}\n${row}`));
+    const b = polls();
+    await until('two polls with the duplicate row', () => polls() >= b + 2);
+    writeFileSync(summary, text);
+
+    const r = await run;
+    expect(r.stderr).not.toMatch(/internal error|    at /);
+    expect(r.exitCode).toBe(0);
+    const evals = Object.values<any>(state().evaluations);
+    expect(evals).toHaveLength(7);
+    for (const e of evals) expect(e.status).toBe('COMPLETED');
+    expect(state().monitor.finished).not.toBeNull();
+
+    const log = readFileSync(join(dir, 'run-inspect.log'), 'utf8');
+    // each problem said once, however many polls it lasted; then that the table is true again
+    expect(log.match(/WARNING: experiment_summary\.md could not be updated\nDetails: .*experiment_summary\.md: ENOENT/g)).toHaveLength(1);
+    expect(log.match(/WARNING: experiment_summary\.md could not be updated\nDetails: .*experiment_summary\.md: line \d+: the Evaluations table lists "r4\/reverse_words\/epoch 0" twice/g)).toHaveLength(1);
+    expect(log).toMatch(/SUMMARY_UPDATE: experiment_summary\.md is updated again/);
+    const after = readFileSync(summary, 'utf8');
+    expect(after.match(/\| COMPLETED \|/g)).toHaveLength(7);
+  }, 60_000);
+});
