@@ -8,7 +8,7 @@ import { evalLabel, type EvalSpec, type UnscriptedEval } from '../domain.js';
 import { isTerminal } from '../status.js';
 import { checkModel } from '../experiment/checkpoints.js';
 import type { Design } from '../experiment/design.js';
-import { UserError } from '../errors.js';
+import { SlurmUnavailableError, UserError } from '../errors.js';
 import { allSucceeded, countByStatus, countsLine, finalSummary, formatCounts } from '../report/final.js';
 import { resultRows, resultsSection } from '../report/results.js';
 import type { LogEntry } from '../report/runlog.js';
@@ -70,6 +70,14 @@ export async function runMonitor(m: Monitor, relaunch: Relaunch, out: (text: str
       await m.runlog.write('LINK_START', `Monitor link ${state.monitor.links.length} started`, [['Job ID', selfJob]]);
     }
     return await monitorLoop(m, relaunch, design, evals, out, () => lock.compromised);
+  } catch (e) {
+    // SLURM signals the whole process group: a command running then dies of the same signal that
+    // asks this link to stop. That is a stop, not SLURM missing: hand off with the state saved.
+    if (m.stop.requested && (e instanceof SlurmCommandError || e instanceof SlurmUnavailableError)) {
+      const successor = (await m.store.current())?.monitor.successor_job_id ?? null;
+      return await handOff(m, `signal ${m.stop.requested} (${e.message})`, successor, null);
+    }
+    throw e;
   } finally {
     await m.store.update((s) => ({ ...s!, monitor: { ...s!.monitor, holder: null } })).catch(() => undefined);
     await lock.release();

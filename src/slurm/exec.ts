@@ -8,6 +8,8 @@ export interface CommandResult {
   stderr: string;
   exitCode: number;
   timedOut: boolean;
+  /** The signal that ended the command before it answered (SLURM signals a job's whole process group). */
+  signal?: string;
 }
 
 export interface CommandOptions {
@@ -30,7 +32,7 @@ export const execaRunner: CommandRunner = async (cmd, args, opts = {}) => {
     stripFinalNewline: false,
     env: { LC_ALL: 'C' },
   });
-  if (r.failed && !r.timedOut && r.exitCode === undefined) {
+  if (r.failed && !r.timedOut && r.exitCode === undefined && !r.signal) {
     const code = (r as { code?: string }).code;
     if (code === 'ENOENT') throw new SlurmUnavailableError(`${cmd}: command not found (is SLURM installed and on PATH?)`);
     throw new SlurmUnavailableError(`${cmd}: could not be started (${code ?? r.shortMessage})`);
@@ -40,6 +42,7 @@ export const execaRunner: CommandRunner = async (cmd, args, opts = {}) => {
     stderr: String(r.stderr ?? ''),
     exitCode: r.exitCode ?? -1,
     timedOut: Boolean(r.timedOut),
+    ...(r.signal && !r.timedOut ? { signal: r.signal } : {}),
   };
 };
 
@@ -79,6 +82,8 @@ export function slurmMessage(r: CommandResult): string {
 
 export function commandError(cmd: string, r: CommandResult, timeoutMs: number): SlurmCommandError {
   if (r.timedOut) return new SlurmCommandError(cmd, `no answer within ${Math.round(timeoutMs / 1000)} s`, true);
+  // It ran and was stopped (by the signal that stops this link, most likely): it may have done its work.
+  if (r.signal) return new SlurmCommandError(cmd, `ended by ${r.signal} before it answered`, true);
   const msg = slurmMessage(r);
   return new SlurmCommandError(cmd, msg, isTransient(msg));
 }

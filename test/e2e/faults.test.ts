@@ -1,8 +1,9 @@
 // Faults a night on a shared cluster brings, through the bundle on fake-slurm: the monitor goes on.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { experiment, readJson, sandbox, type Sandbox } from '../support/harness.js';
+import { BUNDLE, experiment, readJson, sandbox, type Sandbox } from '../support/harness.js';
 
 let s: Sandbox;
 afterEach(async () => s?.cleanup());
@@ -53,5 +54,31 @@ describe('the summary is a view: its problems never stop the monitor', () => {
     expect(log).toMatch(/SUMMARY_UPDATE: experiment_summary\.md is updated again/);
     const after = readFileSync(summary, 'utf8');
     expect(after.match(/\| COMPLETED \|/g)).toHaveLength(7);
+  }, 60_000);
+});
+
+describe('signals as SLURM sends them', () => {
+  it('SIGTERM to the whole process group while squeue runs: the link stops with its state saved (exit 4), not "SLURM unreachable"', async () => {
+    s = sandbox();
+    const { dir } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 30 });
+    const state = () => (existsSync(join(dir, 'eval_jobs.json')) ? readJson(join(dir, 'eval_jobs.json')) : null);
+    // Its own process group, as the batch script's processes are; every squeue takes 2 s.
+    const run = execa(process.execPath, [BUNDLE, 'run', dir, '--poll-interval', '0.2', '--stagger', '0'], {
+      env: { ...s.env, FAKE_SLURM_DELAY_SQUEUE_MS: '2000' },
+      extendEnv: false,
+      reject: false,
+      detached: true,
+    });
+    await until('every eval submitted', () => Object.values<any>(state()?.evaluations ?? { x: { status: 'NOT_SUBMITTED' } }).every((e) => e.status === 'PENDING' || e.status === 'RUNNING'));
+    await sleep(700); // inside the next poll's squeue
+    process.kill(-run.pid!, 'SIGTERM');
+    const r = await run;
+    expect(r.stderr).not.toMatch(/could not be started|internal error/);
+    expect(r.exitCode).toBe(4);
+    const log = readFileSync(join(dir, 'run-inspect.log'), 'utf8');
+    expect(log).toMatch(/MONITOR_PAUSED: Stopped with evaluations in flight \(signal SIGTERM/);
+    // Nothing lost: every eval keeps its job, and a new run picks them up.
+    for (const e of Object.values<any>(state().evaluations)) expect(e.job_id).toMatch(/^\d+$/);
+    expect(s.jobs().filter((j) => j.comment?.startsWith('run-inspect:'))).toHaveLength(7);
   }, 60_000);
 });
