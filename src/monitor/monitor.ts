@@ -2,6 +2,7 @@
 // has ended (or this link's walltime is near) → final summary.
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { basename } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { execa } from 'execa';
 import { evalLabel, type EvalSpec, type UnscriptedEval } from '../domain.js';
@@ -432,7 +433,8 @@ async function notify(m: Monitor, text: string): Promise<void> {
   if (!cmd || cmd.length === 0) return;
   const r = await execa(cmd[0]!, cmd.slice(1), { input: text, timeout: 60_000, reject: false });
   const result = r.exitCode === 0 ? 'Sent' : `Failed: ${(r.stderr || r.shortMessage || '').toString().split('\n')[0]}`;
-  await m.runlog.write('NOTIFY', cmd.join(' '), [['Result', result]]);
+  // The program only: its arguments may carry a token or an address (mail -s ... me@example.org).
+  await m.runlog.write('NOTIFY', basename(cmd[0]!), [['Details', `${cmd.length - 1} arguments, not logged`], ['Result', result]]);
 }
 
 async function planText(m: Monitor, design: Design, evals: EvalSpec[], unscripted: UnscriptedEval[]): Promise<string> {

@@ -35,14 +35,14 @@
 //   the jobs keep running. Never removed by the program: it is sticky, and --resume-monitor
 //   detaches again until the user removes it.
 import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readFile, stat } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { UserError } from '../errors.js';
 import type { CruijffPaths } from '../experiment/layout.js';
 import { parseJobState } from '../slurm/states.js';
 import { formatTimestamp } from '../slurm/time.js';
 import { withFileLock } from '../state/lock.js';
+import { appendWhole, notThroughLinks } from './runlog.js';
 
 /** `{run}/{task}/epoch{N}` or `{run}/{cell}`: cruijff_kit's name of an eval, split at the first `_epoch` as it does. */
 export function cruijffEvalName(run: string, cellDirName: string): string {
@@ -198,15 +198,7 @@ export class CruijffFiles {
   /** One O_APPEND write, so cruijff_kit's status (or our run log) never lands inside a batch. */
   private async append(text: string): Promise<void> {
     await mkdir(this.paths.logsDir, { recursive: true });
-    const handle = await open(this.runLog, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o666).catch((e: NodeJS.ErrnoException) => {
-      throw e.code === 'ELOOP' ? notThroughLinks(this.runLog) : e;
-    });
-    try {
-      let bytes = Buffer.from(text);
-      while (bytes.length > 0) bytes = bytes.subarray((await handle.write(bytes)).bytesWritten);
-    } finally {
-      await handle.close();
-    }
+    await appendWhole(this.runLog, text);
   }
 
   private async updateState(change: (state: CruijffState) => void): Promise<void> {
@@ -302,10 +294,6 @@ async function setAside(file: string): Promise<string> {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
   }
-}
-
-function notThroughLinks(file: string): UserError {
-  return new UserError(`${file}: is a symbolic link; run-inspect does not write through links (replace it with a plain file)`);
 }
 
 /**

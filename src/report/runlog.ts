@@ -2,8 +2,10 @@
 //   [YYYY-MM-DD HH:MM:SS] ACTION: Description
 //   Key: value
 //   <blank line>
-import { appendFile, mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { UserError } from '../errors.js';
 import { formatTimestamp } from '../slurm/time.js';
 
 export type LogFields = ReadonlyArray<readonly [string, string]>;
@@ -27,8 +29,28 @@ export function formatEntry(time: Date, action: string, description: string, fie
   return `${lines.join('\n')}\n\n`;
 }
 
+export function notThroughLinks(file: string): UserError {
+  return new UserError(`${file}: is a symbolic link; run-inspect does not write through links (replace it with a plain file)`);
+}
+
 /**
- * Appends whole entries (one write each, O_APPEND), so concurrent writers never interleave lines.
+ * Appends `text` in one O_APPEND write, so concurrent writers never interleave lines; never through a
+ * symbolic link (in a shared experiment folder someone else's link would send our lines elsewhere).
+ */
+export async function appendWhole(file: string, text: string): Promise<void> {
+  const handle = await open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o666).catch((e: NodeJS.ErrnoException) => {
+    throw e.code === 'ELOOP' ? notThroughLinks(file) : e;
+  });
+  try {
+    let bytes = Buffer.from(text);
+    while (bytes.length > 0) bytes = bytes.subarray((await handle.write(bytes)).bytesWritten);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Appends whole entries (appendWhole), so concurrent writers never interleave lines.
  * The log's folder is made on first use (cruijff_kit's `logs/` may not exist yet).
  */
 export function fileRunLog(file: string, clock: () => Date = () => new Date()): RunLog {
@@ -36,7 +58,7 @@ export function fileRunLog(file: string, clock: () => Date = () => new Date()): 
   const append = async (text: string) => {
     folder ??= mkdir(dirname(file), { recursive: true });
     await folder;
-    await appendFile(file, text);
+    await appendWhole(file, text);
   };
   return {
     write: (action, description, fields) => append(formatEntry(clock(), action, description, fields)),

@@ -146,15 +146,21 @@ function shiftRows(places: RowPlaces, edits: Edit[]): void {
   }
 }
 
+/** One line, and no HTML: an inspect error quoting `<img onerror=...>` shows as text wherever the page is rendered. */
+function cellText(value: string): string {
+  return sanitizeCell(value).replace(/[&<>]/g, (c) => HTML_ENTITIES[c]!);
+}
+const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+
 function sanitizeRow(row: EvalRowOut): EvalRowOut {
   return {
-    run: sanitizeCell(row.run),
-    task: sanitizeCell(row.task),
-    epoch: sanitizeCell(row.epoch),
-    status: sanitizeCell(row.status),
-    jobId: sanitizeCell(row.jobId),
-    completed: sanitizeCell(row.completed),
-    notes: sanitizeCell(row.notes),
+    run: cellText(row.run),
+    task: cellText(row.task),
+    epoch: cellText(row.epoch),
+    status: cellText(row.status),
+    jobId: cellText(row.jobId),
+    completed: cellText(row.completed),
+    notes: cellText(row.notes),
   };
 }
 

@@ -77,12 +77,14 @@ describe('results', () => {
     const got = join(s.root, 'notified.txt');
     const hook = join(s.root, 'hook.sh');
     writeFileSync(hook, `cat >> "$1"\necho --- >> "$1"\n`);
-    const notify = `bash "${hook}" "${got}"`;
+    const notify = `bash "${hook}" "${got}" --token=s3cret`;
     expect((await s.cli(['run', dir, ...FAST, '--notify', notify])).exitCode).toBe(0);
     expect((await s.cli(['run', dir, ...FAST, '--notify', notify])).exitCode).toBe(0);
     const text = readFileSync(got, 'utf8');
     expect(text.match(/## Run Inspect Complete/g)).toHaveLength(1);
-    expect(readFileSync(join(dir, 'run-inspect.log'), 'utf8')).toMatch(/NOTIFY: bash .*\nResult: Sent/);
+    const log = readFileSync(join(dir, 'run-inspect.log'), 'utf8');
+    expect(log).toMatch(/NOTIFY: bash\nDetails: 3 arguments, not logged\nResult: Sent/);
+    expect(log).not.toContain('s3cret');
   }, 60_000);
 
   it('shows live progress of a running eval: RUNNING n/total samples', async () => {

@@ -1,5 +1,5 @@
 // run-inspect.log: the workflow's entry format, which other tools grep.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
@@ -33,4 +33,13 @@ test('entries are appended in the workflow format, one or many at a time, into a
       '',
     ].join('\n'),
   );
+});
+
+test('never writes through a symbolic link (a shared folder: someone else\'s link would take our lines)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ri-runlog-'));
+  const elsewhere = join(dir, 'elsewhere.txt');
+  writeFileSync(elsewhere, 'theirs\n');
+  symlinkSync(elsewhere, join(dir, 'run-inspect.log'));
+  await expect(fileRunLog(join(dir, 'run-inspect.log'), () => at).write('LAUNCH', 'x')).rejects.toThrow(/run-inspect\.log: is a symbolic link; run-inspect does not write through links/);
+  expect(readFileSync(elsewhere, 'utf8')).toBe('theirs\n');
 });

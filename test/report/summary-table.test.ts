@@ -92,6 +92,15 @@ describe('an existing Evaluations table', () => {
     expect(updateEvaluationsTable(out, [row('r4', 'reverse_words', '0', 'FAILED', { notes })], F)).toBe(out);
   });
 
+  test('HTML in a message stays text: no tag or entity reaches a markdown renderer; a second pass changes nothing', () => {
+    const notes = 'inspect error: <img src=x onerror=alert(1)> & &amp; done';
+    const out = updateEvaluationsTable(WITH, [row('r4', 'reverse_words', '0', 'FAILED', { notes })], F);
+    const line = out.split('\n')[lineOf(out, '| r4 | reverse_words | 0 |')]!;
+    expect(line).not.toMatch(/<img/);
+    expect(line).toContain('inspect error: &lt;img src=x onerror=alert(1)&gt; &amp; &amp;amp; done');
+    expect(updateEvaluationsTable(out, [row('r4', 'reverse_words', '0', 'FAILED', { notes })], F)).toBe(out);
+  });
+
   test('a very long message is capped', () => {
     const out = updateEvaluationsTable(WITH, [row('r4', 'reverse_words', '0', 'FAILED', { notes: 'E'.repeat(5000) })], F);
     const notes = parseSummary(out, F).evaluations![0]!.notes;
