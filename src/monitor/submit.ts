@@ -198,7 +198,8 @@ export async function reconcileIntents(m: Monitor, seen: ReadonlyMap<string, See
   }
   if (open.length === 0) return;
   const byComment = new Map(seen);
-  const settled = open.filter(([, e]) => now.getTime() - (parseTimestamp(e.submit_intent ?? '') ?? now).getTime() >= RECONCILE_AFTER_MS);
+  // The age either way: an intent stamped ahead by a link on a node whose clock runs fast is old, not frozen.
+  const settled = open.filter(([, e]) => Math.abs(now.getTime() - (parseTimestamp(e.submit_intent ?? '') ?? now).getTime()) >= RECONCILE_AFTER_MS);
   const unseen = settled.filter(([key]) => !byComment.has(evalComment(m.experimentId, key)));
   if (unseen.length > 0 && !accountingDisabled) {
     const earliest = Math.min(...unseen.map(([, e]) => (parseTimestamp(e.submit_intent ?? '') ?? now).getTime()));

@@ -1,6 +1,7 @@
 // Two locks, both mkdir-based (proper-lockfile), so they hold on NFS and GPFS too:
 // - the state lock, held for one read-modify-write of eval_jobs.json;
 // - the monitor lock, held by the one `run` that acts on an experiment for as long as it runs.
+import { rm, stat } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
 
 /**
@@ -36,6 +37,10 @@ export interface MonitorLock {
 export async function acquireMonitorLock(lockPath: string, waitMs = 0): Promise<MonitorLock | null> {
   let compromised = false;
   const deadline = Date.now() + waitMs;
+  // proper-lockfile compares the lock's mtime with this clock: a lock stamped in the future by a node
+  // whose clock runs ahead would look alive until this clock catches up. A live holder refreshes the
+  // stamp every few seconds, so one that has not changed for the stale period, by this clock, is dead.
+  let seen = null as { mtimeMs: number; since: number } | null;
   for (;;) {
     try {
       // proper-lockfile locks a file by a folder beside it: `lockfilePath` is that folder.
@@ -55,6 +60,14 @@ export async function acquireMonitorLock(lockPath: string, waitMs = 0): Promise<
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
+      const mtimeMs = (await stat(lockPath).catch(() => null))?.mtimeMs ?? null;
+      if (mtimeMs !== null && mtimeMs > Date.now()) {
+        if (seen?.mtimeMs !== mtimeMs) seen = { mtimeMs, since: Date.now() };
+        else if (Date.now() - seen.since >= MONITOR_LOCK_STALE_MS) {
+          await rm(lockPath, { recursive: true, force: true });
+          continue;
+        }
+      }
       if (Date.now() >= deadline) return null;
       await new Promise((r) => setTimeout(r, 1_000));
     }

@@ -83,6 +83,17 @@ describe('submission', () => {
     expect(m.slurm.calls).toContain('sacct'); // looked in accounting too before giving up
   });
 
+  it('an intent stamped a year ahead (a link on a node whose clock ran fast) is reconciled, not frozen', async () => {
+    const m = await memoryMonitor();
+    const ahead = new Date(m.clock.now().getTime() + 365 * 86_400_000);
+    await m.store.update((s) => {
+      setEval(s!, 'r4_reverse_words_epoch0', { status: 'SUBMITTING', submit_intent: formatTimestamp(ahead) });
+      return s!;
+    });
+    await reconcileIntents(m, (await poll(m, fresh())).byComment!, false);
+    expect((await evals(m)).r4_reverse_words_epoch0!.status).toBe('NOT_SUBMITTED');
+  });
+
   it('an output folder that cannot be made fails its eval before sbatch, with the reason; the others go on', async () => {
     const m = await memoryMonitor();
     const key = 'r4_reverse_words_epoch0';
