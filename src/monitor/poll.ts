@@ -183,12 +183,12 @@ async function patchFor(m: Monitor, key: string, ev: EvalState, v: Exclude<Verdi
       return { ...base, fields: { slurm_state: v.state, notes: `unknown SLURM state ${v.state}` } };
     }
     case 'ended':
-      return ended(m, key, ev, v.state, v.exitCode, v.end ?? now, v.elapsedSeconds);
+      return ended(m, key, ev, v.state, v.exitCode, v.end ?? now, v.elapsedSeconds, now);
     case 'absent': {
       // Without accounting, a job that left squeue -t all can still be judged by its inspect log.
       if (noAccounting) {
         const { finished } = await findEvalLogs(m.experimentDir, ev);
-        if (finished) return ended(m, key, ev, 'COMPLETED', null, now, null);
+        if (finished) return ended(m, key, ev, 'COMPLETED', null, now, null, now);
       }
       const since = ev.missing_since ?? formatTimestamp(now);
       const missingFor = (now.getTime() - (parseTimestamp(since) ?? now).getTime()) / 1000;
@@ -202,9 +202,13 @@ async function patchFor(m: Monitor, key: string, ev: EvalState, v: Exclude<Verdi
   }
 }
 
-async function ended(m: Monitor, key: string, ev: EvalState, slurmState: SlurmTerminalState, exitCode: string | null, end: Date, elapsedS: number | null): Promise<Patch> {
+async function ended(m: Monitor, key: string, ev: EvalState, slurmState: SlurmTerminalState, exitCode: string | null, end: Date, elapsedS: number | null, now: Date): Promise<Patch | null> {
   const from = ev.status;
   const outcome = await resolveOutcome(m.experimentDir, ev, slurmState, exitCode);
+  // NFS and GPFS may list a folder late: a job that ended with no log of its own at all gets about
+  // two polls for it to appear before it is judged (the eval stays as it was meanwhile).
+  const graceMs = LOG_GRACE_POLLS * m.options.pollIntervalS * 1000;
+  if (outcome.logPath === null && (slurmState === 'COMPLETED' || slurmState === 'FAILED') && now.getTime() - end.getTime() < graceMs) return null;
   const completed = formatTimestamp(end);
   const elapsed = elapsedS !== null ? humanDuration(elapsedS) : ev.elapsed;
   const attempt = { job_id: ev.job_id ?? '', status: outcome.status, submitted: ev.submitted, completed, reason: outcome.notes };
@@ -242,6 +246,8 @@ async function liveProgress(m: Monitor, ev: EvalState): Promise<string> {
   const p = running?.progress;
   return p ? `${p.done}/${p.total ?? '?'} samples` : '';
 }
+
+const LOG_GRACE_POLLS = 2;
 
 // Pending reasons worth showing in the table; the routine ones are noise.
 const ROUTINE_REASONS = new Set(['None', 'Priority', 'Resources', '(null)', '']);

@@ -133,7 +133,8 @@ describe('run', () => {
 
   it('waits out a QOS submit limit instead of failing, and never goes past --max-in-flight', async () => {
     s = sandbox({ FAKE_SLURM_MAX_SUBMIT: '3' });
-    const { dir } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 1 });
+    // Evals long enough that the first three still hold the limit when the fourth is submitted, however loaded the machine.
+    const { dir } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 4 });
     const r = await s.cli(['run', dir, ...FAST]);
     expect(r.exitCode).toBe(0);
     for (const jobs of jobsPerScript(s, dir).values()) expect(jobs).toHaveLength(1);

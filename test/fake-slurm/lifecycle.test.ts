@@ -160,7 +160,7 @@ describe('dependencies', () => {
   });
 
   it('singleton: jobs of one name and user never overlap, and run in submit order', async () => {
-    const ids = [1, 2, 3].map(() => c.submit(['-J', 'chain', '-d', 'singleton', '--wrap', 'sleep 1']));
+    const ids = [1, 2, 3].map(() => c.submit(['-J', 'chain', '-d', 'singleton', '--wrap', 'sleep 2']));
     await c.waitJob(ids[0], (j) => j.state === 'RUNNING');
     expect(c.jobs().filter((j) => j.state === 'RUNNING').map((j) => j.id)).toEqual([ids[0]]);
     expect(c.job(ids[2])).toMatchObject({ state: 'PENDING', reason: 'Dependency' });
