@@ -44,7 +44,9 @@ export function judge(job: TrackedJob, q: QueueEntry | undefined, a: AccountingE
   if (a && isOurs(job, a.comment, a.submitTime)) {
     const s = parseJobState(a.state);
     if (s.kind === 'terminal') return ended(s.state, a, a.elapsedSeconds);
-    if (s.kind === 'active') return { kind: 'active', state: s.state, reason: '', elapsedSeconds: a.elapsedSeconds };
+    // `squeue -t all` lists every job the controller still has: one it does not list is not queued or
+    // running, whatever sacct says (a runaway accounting record, common after a slurmdbd outage).
+    if (s.kind === 'active') return { kind: 'absent' };
     return { kind: 'unknown', state: s.state };
   }
   return { kind: 'absent' };

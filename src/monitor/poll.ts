@@ -73,7 +73,7 @@ export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> 
   const seen = await askSlurm(m, memory, jobs, unconfirmed > 0);
   const patches = seen.patches;
   for (const { key, ev, verdict } of seen.later) {
-    const patch = verdict.kind === 'active' ? activePatch(key, ev, verdict, await liveProgress(m, ev)) : await patchFor(m, key, ev, verdict, now, memory.accountingDisabled);
+    const patch = verdict.kind === 'active' ? activePatch(key, ev, verdict, await liveProgress(m, ev)) : await patchFor(m, key, ev, verdict, now);
     if (patch) patches.push(patch);
   }
   await applyPatches(m, patches, now);
@@ -174,7 +174,7 @@ function activePatch(key: string, ev: EvalState, v: Extract<Verdict, { kind: 'ac
 }
 
 /** A job that ended, vanished, or shows a state we do not know. */
-async function patchFor(m: Monitor, key: string, ev: EvalState, v: Exclude<Verdict, { kind: 'active' }>, now: Date, noAccounting: boolean): Promise<Patch | null> {
+async function patchFor(m: Monitor, key: string, ev: EvalState, v: Exclude<Verdict, { kind: 'active' }>, now: Date): Promise<Patch | null> {
   const from = ev.status;
   const base = { key, jobId: ev.job_id, seen: ev.status };
   switch (v.kind) {
@@ -185,11 +185,10 @@ async function patchFor(m: Monitor, key: string, ev: EvalState, v: Exclude<Verdi
     case 'ended':
       return ended(m, key, ev, v.state, v.exitCode, v.end ?? now, v.elapsedSeconds, now);
     case 'absent': {
-      // Without accounting, a job that left squeue -t all can still be judged by its inspect log.
-      if (noAccounting) {
-        const { finished } = await findEvalLogs(m.experimentDir, ev);
-        if (finished) return ended(m, key, ev, 'COMPLETED', null, now, null, now);
-      }
+      // A job no source can tell about (accounting off, purged, a runaway record) is judged by its
+      // inspect log when that has finished: the log is the truth.
+      const { finished } = await findEvalLogs(m.experimentDir, ev);
+      if (finished) return ended(m, key, ev, 'COMPLETED', null, now, null, now);
       const since = ev.missing_since ?? formatTimestamp(now);
       const missingFor = (now.getTime() - (parseTimestamp(since) ?? now).getTime()) / 1000;
       if (missingFor >= m.options.lostAfterS) {

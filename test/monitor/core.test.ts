@@ -228,17 +228,32 @@ describe('poll', () => {
     m.advance(600);
     await poll(m, fresh());
     expect(Object.values(await evals(m)).find((e) => e.job_id === id)!.status).toBe('MISSING');
-    // It comes back (slurmdbd caught up): no harm done.
-    m.slurm.set(id, { inAccounting: true, state: 'RUNNING' });
+    // It comes back (the controller lists it again): no harm done.
+    m.slurm.set(id, { inQueue: true, inAccounting: true, state: 'RUNNING' });
     await poll(m, fresh());
     expect(Object.values(await evals(m)).find((e) => e.job_id === id)).toMatchObject({ status: 'RUNNING', missing_since: null });
-    m.slurm.set(id, { inAccounting: false });
+    m.slurm.set(id, { inQueue: false, inAccounting: false });
     await poll(m, fresh());
     m.advance(901);
     await poll(m, fresh());
     ev = Object.values(await evals(m)).find((e) => e.job_id === id)!;
     expect(ev.status).toBe('LOST');
     expect(ev.notes).toMatch(/vanished from squeue and sacct/);
+  });
+
+  it('a runaway accounting record (sacct says RUNNING, squeue -t all has no such job) never keeps an eval going: its log ends it, else MISSING then LOST', async () => {
+    const m = await submitted({ lostAfterS: 900 });
+    const [a, b] = m.slurm.jobs;
+    const byJob = async (id: string) => Object.entries(await evals(m)).find(([, e]) => e.job_id === id)!;
+    m.slurm.set(a!.id, { inQueue: false, state: 'RUNNING' });
+    m.slurm.set(b!.id, { inQueue: false, state: 'RUNNING' });
+    await writeLog(m, (await byJob(a!.id))[0]); // A's inspect finished; B's never wrote a log
+    await poll(m, fresh());
+    expect((await byJob(a!.id))[1]).toMatchObject({ status: 'COMPLETED' });
+    expect((await byJob(b!.id))[1]).toMatchObject({ status: 'MISSING' });
+    m.advance(901);
+    await poll(m, fresh());
+    expect((await byJob(b!.id))[1]).toMatchObject({ status: 'LOST' });
   });
 
   it('does not take a job with our id but another comment (ids reused after a reset) for ours', async () => {
