@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseJobState } from '../src/slurm/states.js';
 import { evaluationSchema } from '../src/state/schema.js';
+import { evalState } from './support/eval-state.js';
 import {
   EVAL_STATUS_NAMES,
   EVAL_STATUSES,
@@ -48,17 +49,10 @@ describe('the status table', () => {
 });
 
 describe('eval_jobs.json statuses', () => {
+  /** An eval as eval_jobs.json holds it, with `status` (and its attempts' statuses) as given: not yet validated. */
   const ev = (status: string, attempts: Array<{ status: string }> = []) => ({
-    run: 'r4',
-    task: 't',
-    epoch: 0,
-    job_id: null,
+    ...evalState('r4', 't', 0, 'PENDING'),
     status,
-    submitted: null,
-    completed: null,
-    elapsed: null,
-    log_path: null,
-    script: 'r4/eval/t_epoch0.slurm',
     attempts: attempts.map((a) => ({ job_id: '1', submitted: null, completed: null, reason: '', ...a })),
   });
 

@@ -1,46 +1,16 @@
 // The final summary a monitor prints (and --notify sends) when every eval has ended.
 import { describe, expect, test } from 'vitest';
-import { evalKey } from '../../src/domain.js';
 import { layoutOf } from '../../src/experiment/layout.js';
 import { finalSummary } from '../../src/report/final.js';
-import { type EvalState, evaluationSchema, type State, stateSchema } from '../../src/state/schema.js';
+import type { EvalState } from '../../src/state/schema.js';
+import { evalState, stateOf } from '../support/eval-state.js';
 
 const DIR = '/scratch/gpfs/LAB/ck-experiments/cap_rank_sweep';
 
-function evaluation(run: string, epoch: number | null, status: string, extra: Partial<EvalState> = {}): EvalState {
-  return {
-    ...evaluationSchema.parse({
-      run,
-      task: 'capitalization',
-      epoch,
-      job_id: null,
-      status,
-      submitted: null,
-      completed: null,
-      elapsed: null,
-      log_path: null,
-      script: `${run}/eval/capitalization_epoch${epoch}/cell.slurm`,
-      model_path: null,
-      slurm_output: null,
-      notes: '',
-      submit_intent: null,
-      missing_since: null,
-      slurm_state: null,
-      attempts: [],
-      scores: [],
-      samples: null,
-    }),
-    ...extra,
-  };
-}
+const evaluation = (run: string, epoch: number | null, status: string, extra: Partial<EvalState> = {}) =>
+  evalState(run, 'capitalization', epoch, status, { script: `${run}/eval/capitalization_epoch${epoch}/cell.slurm`, ...extra });
 
-function stateOf(evals: EvalState[]): State {
-  const state = stateSchema.parse({ version: 1, experiment: DIR, experiment_id: 'x', monitoring_started: '2026-11-30 22:00:00', evaluations: {} });
-  for (const ev of evals) state.evaluations[evalKey(ev.run, ev.task, ev.epoch)] = ev;
-  return state;
-}
-
-const STATE = stateOf([
+const STATE = stateOf(DIR, [
   evaluation('rank4', 0, 'COMPLETED', { job_id: '101', elapsed: '4m 2s', notes: 'accuracy 0.480 ± 0.030 (n=100)', log_path: 'rank4/eval/capitalization_epoch0/logs/a.eval' }),
   evaluation('rank4', 1, 'FAILED', { job_id: '102', elapsed: '0m 40s', notes: "ModuleNotFoundError: No module named 'peft' (see rank4/artifacts/epoch_1/slurm-102.out)", slurm_output: 'rank4/artifacts/epoch_1/slurm-102.out' }),
   evaluation('rank4', 2, 'SKIPPED', { notes: `checkpoint missing: ${DIR}/rank4/artifacts/epoch_2` }),

@@ -10,7 +10,8 @@ import { parseMarkdown, plainText } from '../../src/experiment/markdown.js';
 import { type ExperimentSummary, parseSummary } from '../../src/experiment/summary.js';
 import { type ReportFormat, type ResultRow, chooseMainMetric, formatReport, resultRows, resultsSection } from '../../src/report/results.js';
 import { upsertSection } from '../../src/report/summary-table.js';
-import { type EvalState, evaluationSchema, type State, stateSchema } from '../../src/state/schema.js';
+import type { EvalState, State } from '../../src/state/schema.js';
+import { evalState, stateOf } from '../support/eval-state.js';
 import { exampleSummary } from '../support/scaffold.mjs';
 
 const TEXT = exampleSummary('with-status-tables');
@@ -27,31 +28,8 @@ function scores(accuracy: number, stderr: number, mean: number): EvalState['scor
   ];
 }
 
-function evaluation(run: string, epoch: number | null, status: string, extra: Partial<EvalState> = {}): EvalState {
-  const job = extra.job_id ?? null;
-  // Through the schema: fields the test does not care about get their defaults.
-  return { ...evaluationSchema.parse({
-    run,
-    task: TASK,
-    epoch,
-    job_id: job,
-    status,
-    submitted: '2025-10-20 10:40:00',
-    completed: status === 'COMPLETED' ? '2025-10-20 10:45:00' : null,
-    elapsed: null,
-    log_path: null,
-    script: `${run}/eval/${TASK}_${epoch === null ? 'base' : `epoch${epoch}`}.slurm`,
-    model_path: null,
-    slurm_output: null,
-    notes: '',
-    submit_intent: null,
-    missing_since: null,
-    slurm_state: null,
-    attempts: [],
-    scores: [],
-    samples: null,
-  }), ...extra };
-}
+const evaluation = (run: string, epoch: number | null, status: string, extra: Partial<EvalState> = {}) =>
+  evalState(run, TASK, epoch, status, { submitted: '2025-10-20 10:40:00', completed: status === 'COMPLETED' ? '2025-10-20 10:45:00' : null, ...extra });
 
 const done = (run: string, epoch: number | null, job: string, elapsed: string, s: EvalState['scores']) =>
   evaluation(run, epoch, 'COMPLETED', {
@@ -61,17 +39,7 @@ const done = (run: string, epoch: number | null, job: string, elapsed: string, s
     scores: s,
   });
 
-function makeState(evals: EvalState[]): State {
-  const state = stateSchema.parse({
-    version: 1,
-    experiment: '/scratch/gpfs/LAB/ck-experiments/words_3L_rank_sweep_2025-10-20',
-    experiment_id: 'words_3L_rank_sweep_2025-10-20',
-    monitoring_started: '2025-10-20 10:40:00',
-    evaluations: {},
-  });
-  for (const ev of evals) state.evaluations[evalKey(ev.run, ev.task, ev.epoch)] = ev;
-  return state;
-}
+const makeState = (evals: EvalState[]) => stateOf('/scratch/gpfs/LAB/ck-experiments/words_3L_rank_sweep_2025-10-20', evals);
 
 /** Inserted in scrambled order: the rows must come out sorted anyway. */
 function experimentState(): State {
