@@ -5,7 +5,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { SlurmUnavailableError, UserError } from './errors.js';
+import { fileFault, SlurmUnavailableError, UserError } from './errors.js';
 import { createSlurmClient } from './slurm/client.js';
 import { execaRunner, SlurmCommandError } from './slurm/exec.js';
 import { parseSlurmDuration } from './slurm/time.js';
@@ -267,7 +267,7 @@ function buildMonitor(layout: ExperimentLayout, options: RunOptions, acting: boo
     layout,
     experimentDir,
     experimentId: experimentIdOf(experimentDir),
-    user: userInfo().username,
+    user: userName(),
     slurm: createSlurmClient({ run: execaRunner }),
     store: new StateStore(layout.state),
     clock: {
@@ -293,9 +293,20 @@ function buildMonitor(layout: ExperimentLayout, options: RunOptions, acting: boo
   };
 }
 
+/** The user SLURM knows us as; a uid with no passwd entry (containers, LDAP hiccups) is its number, which squeue -u takes too. */
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? '');
+  }
+}
+
 export function exitCodeOf(e: unknown): { code: number; message: string } {
   if (e instanceof UserError || e instanceof SlurmUnavailableError) return { code: e.exitCode, message: e.message };
   if (e instanceof SlurmCommandError) return { code: 3, message: e.message };
+  const fault = fileFault(e);
+  if (fault) return { code: 2, message: fault };
   return { code: 70, message: `internal error: ${(e as Error)?.stack ?? String(e)}` };
 }
 

@@ -9,6 +9,26 @@ export class UserError extends Error {
   }
 }
 
+// What the machine says when a file cannot be written or read, in words a researcher acts on.
+const FILE_FAULTS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+};
+
+/**
+ * A file the machine refused (disk full, quota, permissions, read-only): one line naming the file
+ * and the fault, or null when `e` is no such error. eval_jobs.json is written atomically, so the
+ * state stays whole and a later run resumes.
+ */
+export function fileFault(e: unknown): string | null {
+  const { code, path } = (e ?? {}) as NodeJS.ErrnoException;
+  if (typeof code !== 'string' || !(code in FILE_FAULTS)) return null;
+  return `${path ?? 'a file'}: ${FILE_FAULTS[code]} (${code}); eval_jobs.json is kept whole: run again when it is fixed`;
+}
+
 /** SLURM's commands are missing or the controller cannot be reached. */
 export class SlurmUnavailableError extends Error {
   readonly exitCode = 3;

@@ -1,5 +1,5 @@
 // Faults a night on a shared cluster brings, through the bundle on fake-slurm: the monitor goes on.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -81,4 +81,26 @@ describe('signals as SLURM sends them', () => {
     for (const e of Object.values<any>(state().evaluations)) expect(e.job_id).toMatch(/^\d+$/);
     expect(s.jobs().filter((j) => j.comment?.startsWith('run-inspect:'))).toHaveLength(7);
   }, 60_000);
+});
+
+// Mounting a file system takes root (CI runs as root; elsewhere this one test is skipped).
+describe.skipIf(process.getuid?.() !== 0)("the machine's faults", () => {
+  it('an experiment on a read-only file system: one line naming the file and the fault, exit 2, no stack', async () => {
+    s = sandbox();
+    const { dir } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 0 });
+    const mnt = join(s.root, 'ro');
+    mkdirSync(mnt);
+    await execa('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt]);
+    try {
+      cpSync(dir, join(mnt, 'words'), { recursive: true });
+      await execa('mount', ['-o', 'remount,ro', mnt]);
+      const r = await s.cli(['run', join(mnt, 'words'), '--stagger', '0']);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(new RegExp(`^run-inspect: ${join(mnt, 'words')}/\\S+: read-only file system \\(EROFS\\); eval_jobs\\.json is kept whole`));
+      expect(s.jobs()).toHaveLength(0);
+    } finally {
+      await execa('umount', [mnt], { reject: false });
+    }
+  });
 });
