@@ -53,8 +53,14 @@ export async function runMonitor(m: Monitor, relaunch: Relaunch, out: (text: str
   }
   const selfJob = m.env.SLURM_JOB_ID;
   try {
+    let migrated: { from: string; evals: number; jobs: number } | null = null;
     const state = await m.store.update((cur) => {
+      if (cur?.migrated_from) {
+        const read = Object.values(cur.evaluations);
+        migrated = { from: cur.migrated_from, evals: read.length, jobs: read.filter((e) => e.job_id).length };
+      }
       const s = mergeDiscovered(m, cur, design, evals, unscripted);
+      s.migrated_from = null;
       s.monitor.holder = `pid ${process.pid} on ${hostname()}${selfJob ? `, SLURM job ${selfJob}` : ''}`;
       s.monitor.stopped = null;
       if (m.options.chain && selfJob && !s.monitor.links.some((l) => l.job_id === selfJob)) {
@@ -67,6 +73,13 @@ export async function runMonitor(m: Monitor, relaunch: Relaunch, out: (text: str
       ['Details', m.layout.design],
       ['Result', `Experiment "${design.title}" has ${design.runs.length} runs and ${evals.length} evaluation scripts${unscripted.length ? ` (${unscripted.length} planned evals have no script)` : ''}`],
     ]);
+    if (migrated) {
+      const { from, evals: read, jobs } = migrated as { from: string; evals: number; jobs: number };
+      await m.runlog.write('MIGRATE_STATE', `Read ${from}`, [
+        ['Details', `${read} evaluations, ${jobs} with a job id, kept as they were`],
+        ['Result', 'eval_jobs.json is in run-inspect\'s schema from now on'],
+      ]);
+    }
     if (m.options.chain && selfJob) {
       await m.runlog.write('LINK_START', `Monitor link ${state.monitor.links.length} started`, [['Job ID', selfJob]]);
     }

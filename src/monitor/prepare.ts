@@ -108,11 +108,16 @@ export function mergeDiscovered(m: Monitor, current: State | null, design: Desig
     next_poll: null,
     monitor: { holder: null, chain_name: null, links: [], successor_job_id: null, sbatch_options: [], stopped: null, finished: null },
     evaluations: {},
+    migrated_from: null,
   };
+  // A state read from the workflow's own file knows only run, task, epoch and the job: discovery fills in the rest.
+  const migrated = state.migrated_from !== null;
+  if (migrated) state.experiment_id = m.experimentId;
   const added: Array<[string, EvalState]> = [];
   for (const spec of evals) {
     const ev = state.evaluations[spec.key];
     if (!ev) added.push([spec.key, newEvalState(m, spec)]);
+    else if (migrated) setEval(state, spec.key, specFields(m.experimentDir, spec));
     else if (ev.status === 'NO_SCRIPT') setEval(state, spec.key, { ...newEvalState(m, spec), attempts: ev.attempts });
     else if (ev.status === 'NOT_SUBMITTED') setEval(state, spec.key, specFields(m.experimentDir, spec));
   }

@@ -5,6 +5,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { UserError } from '../errors.js';
 import { withFileLock } from './lock.js';
 import { STATE_VERSION, stateSchema, type EvalState, type State } from './schema.js';
+import { fromWorkflowState } from './migrate.js';
 import { StateSerializer } from './serialize.js';
 
 /** The state in `file` (eval_jobs.json), or null when it does not exist. A file that exists but is not valid is an error. */
@@ -29,6 +30,7 @@ export function parseState(text: string, file: string): State {
   } catch (e) {
     throw new UserError(`${file}: not valid JSON (${(e as Error).message.split('\n')[0]}); fix or move it away, it is never replaced silently`);
   }
+  data = fromWorkflowState(data) ?? data;
   const version = (data as { version?: unknown } | null)?.version;
   if (data && typeof data === 'object' && version !== undefined && version !== STATE_VERSION) {
     throw new UserError(`${file}: schema version ${JSON.stringify(version)} is not supported (this run-inspect reads version ${STATE_VERSION})`);

@@ -83,7 +83,7 @@ describe('refused with exit 2, nothing changed', () => {
     ['truncated', '{"version": 1, "experiment": "x", "evaluations": {"a": {', /not valid JSON/],
     ['empty', '', /not valid JSON/],
     ['another schema version', '{"version": 7, "experiment": "x", "evaluations": {}}', /schema version 7 is not supported/],
-    ['the workflow\'s bare schema (no version)', '{"experiment": "x", "monitoring_started": "2025-10-24 00:30:28", "evaluations": {}}', /invalid at version/],
+    ['the workflow\'s schema with a status nobody knows', '{"experiment": "x", "monitoring_started": "2025-10-24 00:30:28", "evaluations": {"k": {"run": "r4", "task": "t", "epoch": 0, "status": "DONE"}}}', /invalid at version/],
     ['hand-edited: epoch as text', JSON.stringify({ version: 1, experiment: 'x', experiment_id: 'y', monitoring_started: 't', evaluations: { k: { run: 'r', task: 't', epoch: 'zero', job_id: null, status: 'PENDING', submitted: null, completed: null, elapsed: null, log_path: null, script: 'r/eval/t_epoch0.slurm' } } }), /invalid at evaluations\.k\.epoch/],
     ['hand-edited: evaluations is a list', JSON.stringify({ version: 1, experiment: 'x', experiment_id: 'y', monitoring_started: 't', evaluations: [] }), /invalid at evaluations/],
     ['not an object', '[1, 2, 3]', /invalid at/],

@@ -57,6 +57,37 @@ describe('the summary is a view: its problems never stop the monitor', () => {
   }, 60_000);
 });
 
+describe("the workflow's own eval_jobs.json", () => {
+  it('is read, not refused: its job ids and states kept, nothing submitted twice, the rest submitted, noted in the log', async () => {
+    s = sandbox();
+    const { dir } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 0 });
+    // As the workflow text documents it, written by someone who ran the workflow by hand.
+    const handRun = {
+      experiment: 'words_3L_rank_sweep_2025-10-20',
+      monitoring_started: '2025-10-24 00:30:28',
+      evaluations: {
+        r4_reverse_words_epoch0: { run: 'r4', task: 'reverse_words', epoch: 0, job_id: '12345690', status: 'COMPLETED', submitted: '2025-10-24 00:30:20', completed: '2025-10-24 00:35:12', elapsed: '4m 52s', log_path: 'r4/eval/logs/' },
+        r4_reverse_words_epoch1: { run: 'r4', task: 'reverse_words', epoch: 1, job_id: 12345691, status: 'FAILED', submitted: '2025-10-24 00:30:21', completed: '2025-10-24 00:31:02', elapsed: '0m 41s', log_path: 'r4/eval/logs/' },
+      },
+    };
+    writeFileSync(join(dir, 'eval_jobs.json'), JSON.stringify(handRun, null, 2));
+    const r = await s.cli(['run', dir, '--poll-interval', '0.5', '--stagger', '0']);
+    expect(r.stderr).not.toMatch(/internal error|    at /);
+    expect(r.exitCode).toBe(1); // the hand-run FAILED eval stays failed
+    const st = readJson(join(dir, 'eval_jobs.json'));
+    expect(st.version).toBe(1);
+    expect(st.migrated_from).toBeNull();
+    expect(st.evaluations.r4_reverse_words_epoch0).toMatchObject({ job_id: '12345690', status: 'COMPLETED', elapsed: '4m 52s', log_path: null, model_path: expect.stringContaining('ck-out-r4/epoch_0') });
+    expect(st.evaluations.r4_reverse_words_epoch1).toMatchObject({ job_id: '12345691', status: 'FAILED' });
+    const others = Object.entries<any>(st.evaluations).filter(([k]) => !k.startsWith('r4_reverse_words_epoch0') && !k.startsWith('r4_reverse_words_epoch1'));
+    expect(others).toHaveLength(5);
+    for (const [, e] of others) expect(e.status).toBe('COMPLETED');
+    const submitted = s.jobs().filter((j) => j.comment?.startsWith('run-inspect:'));
+    expect(submitted).toHaveLength(5);
+    expect(readFileSync(join(dir, 'run-inspect.log'), 'utf8')).toMatch(/MIGRATE_STATE: Read the workflow’s eval_jobs\.json\nDetails: 2 evaluations, 2 with a job id, kept as they were/);
+  }, 60_000);
+});
+
 describe('signals as SLURM sends them', () => {
   it('SIGTERM to the whole process group while squeue runs: the link stops with its state saved (exit 4), not "SLURM unreachable"', async () => {
     s = sandbox();
