@@ -2,7 +2,7 @@
 // is re-read just before each write (so their edits elsewhere survive), only our rows change, and an
 // unchanged table means no write at all. In the cells layout there is no .md: run-inspect generates
 // one (marked as such), from the yaml's title and question, which it may rewrite freely.
-import { readFile, stat } from 'node:fs/promises';
+import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
 import type { Design } from '../experiment/design.js';
 import { evalKeys } from '../state/keys.js';
@@ -50,11 +50,13 @@ export async function syncSummaryTable(file: string, state: State): Promise<bool
 }
 
 async function writeRows(file: string, evals: EvalState[]): Promise<boolean> {
-  const text = await readFile(file, 'utf8');
-  const next = updateEvaluationsTable(text, evals.map(tableRow), file);
-  if (next === text) return false;
-  await writeFileAtomic(file, next);
-  return true;
+  for (let attempt = 1; ; attempt++) {
+    const { text, stamp } = await readWithStamp(file);
+    const next = updateEvaluationsTable(text, evals.map(tableRow), file);
+    if (next === text) return false;
+    if ((await replaceIfUnchanged(file, next, stamp)) !== null) return true;
+    if (attempt >= MAX_ATTEMPTS) throw busy(file);
+  }
 }
 
 /**
@@ -71,23 +73,82 @@ export class SummaryTableSync {
 
   async sync(state: State): Promise<void> {
     const file = this.file;
-    const last = this.last?.stamp === (await stampOf(file)) ? this.last : null;
-    const changed: Array<[string, EvalState]> = [];
-    for (const key of evalKeys(state)) {
-      const ev = state.evaluations[key]!;
-      const before = last?.evals.get(key); // evals are replaced, never edited: same object, same row
-      if (before !== ev && (!before || !sameRow(before, ev))) changed.push([key, ev]);
+    for (let attempt = 1; ; attempt++) {
+      const seen = await stampOf(file);
+      const last = this.last?.stamp === seen ? this.last : null;
+      const changed: Array<[string, EvalState]> = [];
+      for (const key of evalKeys(state)) {
+        const ev = state.evaluations[key]!;
+        const before = last?.evals.get(key); // evals are replaced, never edited: same object, same row
+        if (before !== ev && (!before || !sameRow(before, ev))) changed.push([key, ev]);
+      }
+      if (changed.length === 0) return;
+      this.last = null; // until the write is done
+      const read = last ? { text: last.summary.text, stamp: seen } : await readWithStamp(file);
+      const before = last?.summary ?? parseForUpdate(read.text, file);
+      const after = updateRows(before, changed.map(([, ev]) => tableRow(ev)));
+      const written = after.text === before.text ? read.stamp : await replaceIfUnchanged(file, after.text, read.stamp);
+      if (written === null) {
+        // The user saved the file meanwhile: their version is the base, our rows go on top of it.
+        if (attempt >= MAX_ATTEMPTS) throw busy(file);
+        continue;
+      }
+      const evals = last?.evals ?? new Map<string, EvalState>();
+      for (const [key, ev] of changed) evals.set(key, ev);
+      this.last = { stamp: written, summary: after, evals };
+      return;
     }
-    if (changed.length === 0) return;
-    this.last = null; // until the write is done
-    const before = last?.summary ?? parseForUpdate(await readFile(file, 'utf8'), file);
-    const after = updateRows(before, changed.map(([, ev]) => tableRow(ev)));
-    if (after.text !== before.text) await writeFileAtomic(file, after.text);
-    const evals = last?.evals ?? new Map<string, EvalState>();
-    for (const [key, ev] of changed) evals.set(key, ev);
-    this.last = { stamp: await stampOf(file), summary: after, evals };
   }
 }
+
+const MAX_ATTEMPTS = 5;
+
+function busy(file: string): Error {
+  return Object.assign(new Error(`${file}: changed by someone else at every one of ${MAX_ATTEMPTS} tries; written at the next poll`), { code: 'EBUSY', path: file });
+}
+
+/** The file's text and the stamp of the very file that text came from (a save that replaces it shows as another stamp). */
+async function readWithStamp(file: string): Promise<{ text: string; stamp: string }> {
+  const handle = await open(file, 'r');
+  try {
+    const [info, text] = await Promise.all([handle.stat(), handle.readFile('utf8')]);
+    return { text, stamp: stampText(info) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Replaces `file` with `text` unless someone wrote it since it had stamp `base`: the text is
+ * written and synced beside it first, with the file's mode, and the file is looked at again just
+ * before the rename, so a user's save can only be lost in the moment between that look and the
+ * rename (not during the whole write). Returns the new file's stamp, or null when it had changed.
+ */
+async function replaceIfUnchanged(file: string, text: string, base: string): Promise<string | null> {
+  const target = await realpath(file); // a summary that is a link to elsewhere stays a link
+  const mode = (await stat(target)).mode & 0o7777;
+  const tmp = `${target}.run-inspect-${process.pid}.tmp`;
+  let written: string;
+  const handle = await open(tmp, 'w', mode);
+  try {
+    await handle.chmod(mode); // open's mode went through the umask
+    await handle.writeFile(text);
+    await handle.sync();
+    written = stampText(await handle.stat()); // rename keeps inode, size and mtime
+  } catch (e) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await handle.close();
+  if ((await stampOf(target)) !== base) {
+    await rm(tmp, { force: true });
+    return null;
+  }
+  await rename(tmp, target);
+  return written;
+}
+
 
 function sameRow(a: EvalState, b: EvalState): boolean {
   const x = tableRow(a);
@@ -95,6 +156,9 @@ function sameRow(a: EvalState, b: EvalState): boolean {
   return x.run === y.run && x.task === y.task && x.epoch === y.epoch && x.status === y.status && x.jobId === y.jobId && x.completed === y.completed && x.notes === y.notes;
 }
 async function stampOf(file: string): Promise<string> {
-  const s = await stat(file);
+  return stampText(await stat(file));
+}
+
+function stampText(s: { size: number; mtimeMs: number; ino: number }): string {
   return `${s.size}:${s.mtimeMs}:${s.ino}`;
 }

@@ -88,6 +88,30 @@ describe("the workflow's own eval_jobs.json", () => {
   }, 60_000);
 });
 
+describe('no user edit lost', () => {
+  it('a user saving the summary (temp file + rename) every 30 ms through a run: all 300 saves are there at the end', async () => {
+    s = sandbox();
+    // Live progress changes the table at every poll, so the monitor writes as often as it can.
+    const { dir } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 8, samples: 400 });
+    const summary = join(dir, 'experiment_summary.md');
+    const run = s.spawn(['run', dir, '--poll-interval', '0.1', '--stagger', '0']);
+    const writes = () => (existsSync(join(dir, 'run-inspect.log')) ? readFileSync(join(dir, 'run-inspect.log'), 'utf8').match(/Action: Updated experiment_summary\.md/g)?.length ?? 0 : 0);
+    // The user's editor: read the file, add a line to Notes, write a temp file, rename it over.
+    for (let n = 1; n <= 300; n++) {
+      const text = readFileSync(summary, 'utf8');
+      writeFileSync(`${summary}.swp`, text.replace('## Notes\n', `## Notes\n- user note ${n}\n`));
+      renameSync(`${summary}.swp`, summary);
+      await sleep(30);
+    }
+    const r = await run;
+    expect(r.exitCode).toBe(0);
+    expect(writes()).toBeGreaterThan(5); // the monitor did write the table meanwhile
+    const notes = readFileSync(summary, 'utf8').match(/^- user note \d+$/gm) ?? [];
+    expect(300 - notes.length, 'user saves lost').toBe(0);
+    for (const e of Object.values<any>(readJson(join(dir, 'eval_jobs.json')).evaluations)) expect(e.status).toBe('COMPLETED');
+  }, 60_000);
+});
+
 describe('signals as SLURM sends them', () => {
   it('SIGTERM to the whole process group while squeue runs: the link stops with its state saved (exit 4), not "SLURM unreachable"', async () => {
     s = sandbox();
