@@ -73,7 +73,12 @@ export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> 
   const seen = await askSlurm(m, memory, jobs, unconfirmed > 0);
   const patches = seen.patches;
   for (const { key, ev, verdict } of seen.later) {
-    const patch = verdict.kind === 'active' ? activePatch(key, ev, verdict, await liveProgress(m, ev)) : await patchFor(m, key, ev, verdict, now);
+    const patch =
+      verdict.kind !== 'active'
+        ? await patchFor(m, key, ev, verdict, now)
+        : verdict.reason === NEVER_SATISFIED
+          ? await neverStarts(m, key, ev, verdict, now)
+          : activePatch(key, ev, verdict, await liveProgress(m, ev));
     if (patch) patches.push(patch);
   }
   await applyPatches(m, patches, now);
@@ -151,7 +156,7 @@ export function countsTowardSubmitCap(q: QueueEntry): boolean {
 
 /** A queued job is written now (no promise, no log read); every other verdict waits for `later`. */
 function settle(patches: Patch[], later: Later[], key: string, ev: EvalState, verdict: Verdict): void {
-  if (verdict.kind === 'active' && SLURM_ACTIVE_STATES[verdict.state] === 'PENDING') {
+  if (verdict.kind === 'active' && SLURM_ACTIVE_STATES[verdict.state] === 'PENDING' && verdict.reason !== NEVER_SATISFIED) {
     const patch = activePatch(key, ev, verdict, pendingNote(verdict.reason));
     if (patch) patches.push(patch);
   } else later.push({ key, ev, verdict });
@@ -161,16 +166,40 @@ function trackedJob(m: Monitor, key: string, ev: EvalState): TrackedJob {
   return { jobId: ev.job_id ?? '', comment: evalComment(m.experimentId, key), submitted: ev.submitted };
 }
 
-/** A job SLURM still runs or queues; `notes` is its pending reason or its samples done. */
-function activePatch(key: string, ev: EvalState, v: Extract<Verdict, { kind: 'active' }>, notes: string): Patch | null {
+/** A job SLURM still runs or queues; `notes` is its pending reason or its samples done; `stuckSince`: see neverStarts. */
+function activePatch(key: string, ev: EvalState, v: Extract<Verdict, { kind: 'active' }>, notes: string, stuckSince: string | null = null): Patch | null {
   const from = ev.status;
   const to = SLURM_ACTIVE_STATES[v.state];
   const elapsed = v.elapsedSeconds !== null && to !== 'PENDING' ? humanDuration(v.elapsedSeconds) : undefined;
   // Most of 10,000 queued jobs, most polls: nothing to write, and nothing allocated to find out.
-  if (from === to && ev.slurm_state === v.state && ev.missing_since === null && ev.notes === notes && (elapsed === undefined || ev.elapsed === elapsed)) return null;
-  const fields: Partial<EvalState> = { status: to, slurm_state: v.state, missing_since: null, notes };
+  if (from === to && ev.slurm_state === v.state && ev.missing_since === null && ev.stuck_since === stuckSince && ev.notes === notes && (elapsed === undefined || ev.elapsed === elapsed)) return null;
+  const fields: Partial<EvalState> = { status: to, slurm_state: v.state, missing_since: null, stuck_since: stuckSince, notes };
   if (elapsed !== undefined) fields.elapsed = elapsed;
   return { key, jobId: ev.job_id, seen: ev.status, fields, change: to !== from ? change(key, ev, from, to, null, fields.elapsed ?? ev.elapsed, null, notes) : undefined };
+}
+
+/**
+ * A job pending on a dependency that can never be satisfied never starts, and would keep the chain
+ * polling for ever: shown at once, then cancelled and FAILED with the reason after --lost-after
+ * (time for a person to mend the dependency with scontrol).
+ */
+async function neverStarts(m: Monitor, key: string, ev: EvalState, v: Extract<Verdict, { kind: 'active' }>, now: Date): Promise<Patch | null> {
+  const since = ev.stuck_since ?? formatTimestamp(now);
+  const stuckFor = (now.getTime() - (parseTimestamp(since) ?? now).getTime()) / 1000;
+  if (stuckFor < m.options.lostAfterS) {
+    return activePatch(key, ev, v, `pending: ${NEVER_SATISFIED} since ${since}; cancelled after ${humanDuration(m.options.lostAfterS)}`, since);
+  }
+  await m.slurm.cancel([ev.job_id!]);
+  const notes = `never started: its dependency can never be satisfied (${NEVER_SATISFIED} since ${since}); job ${ev.job_id} cancelled`;
+  const completed = formatTimestamp(now);
+  const attempt = { job_id: ev.job_id ?? '', status: 'FAILED' as const, submitted: ev.submitted, completed, reason: notes };
+  return {
+    key,
+    jobId: ev.job_id,
+    seen: ev.status,
+    fields: { status: 'FAILED', slurm_state: 'PENDING', completed, notes, attempts: [...ev.attempts, attempt] },
+    change: change(key, ev, ev.status, 'FAILED', completed, ev.elapsed, null, notes),
+  };
 }
 
 /** A job that ended, vanished, or shows a state we do not know. */
@@ -247,6 +276,7 @@ async function liveProgress(m: Monitor, ev: EvalState): Promise<string> {
 }
 
 const LOG_GRACE_POLLS = 2;
+const NEVER_SATISFIED = 'DependencyNeverSatisfied';
 
 // Pending reasons worth showing in the table; the routine ones are noise.
 const ROUTINE_REASONS = new Set(['None', 'Priority', 'Resources', '(null)', '']);

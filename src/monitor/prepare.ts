@@ -56,6 +56,7 @@ export function newEvalState(m: { experimentDir: string }, spec: EvalSpec): Eval
     notes: spec.inDesign ? '' : 'not planned in the design; run anyway',
     submit_intent: null,
     missing_since: null,
+    stuck_since: null,
     slurm_state: null,
     attempts: [],
     scores: [],

@@ -46,6 +46,8 @@ export const evaluationSchema = z.object({
   submit_intent: z.string().nullable().default(null),
   /** When the job was first absent from both squeue and sacct. */
   missing_since: z.string().nullable().default(null),
+  /** First poll that saw the job pending on a dependency that can never be satisfied. */
+  stuck_since: z.string().nullable().default(null),
   slurm_state: z.string().nullable().default(null),
   attempts: z.array(attempt).default([]),
   scores: z.array(score).default([]),

@@ -63,6 +63,7 @@ export function resubmission(notes: string, attempts: EvalState['attempts']): Pa
     elapsed: null,
     submit_intent: null,
     missing_since: null,
+    stuck_since: null,
     scores: [],
     samples: null,
     notes,

@@ -256,6 +256,25 @@ describe('poll', () => {
     expect((await byJob(b!.id))[1]).toMatchObject({ status: 'LOST' });
   });
 
+  it('a job pending on DependencyNeverSatisfied is shown at once, then cancelled and FAILED with the reason after --lost-after', async () => {
+    const m = await submitted({ lostAfterS: 900 });
+    const id = m.slurm.jobs[0]!.id;
+    const evOf = async () => Object.values(await evals(m)).find((e) => e.job_id === id)!;
+    m.slurm.set(id, { reason: 'DependencyNeverSatisfied' });
+    const first = formatTimestamp(m.clock.now());
+    await poll(m, fresh());
+    expect(await evOf()).toMatchObject({ status: 'PENDING', stuck_since: first, notes: `pending: DependencyNeverSatisfied since ${first}; cancelled after 15m 0s` });
+    m.advance(600);
+    await poll(m, fresh());
+    expect((await evOf()).status).toBe('PENDING');
+    expect(m.slurm.calls).not.toContain('scancel');
+    m.advance(301);
+    await poll(m, fresh());
+    expect(m.slurm.calls).toContain('scancel');
+    expect(await evOf()).toMatchObject({ status: 'FAILED', notes: `never started: its dependency can never be satisfied (DependencyNeverSatisfied since ${first}); job ${id} cancelled` });
+    expect((await evOf()).attempts).toEqual([expect.objectContaining({ job_id: id, status: 'FAILED' })]);
+  });
+
   it('does not take a job with our id but another comment (ids reused after a reset) for ours', async () => {
     const m = await submitted();
     const id = m.slurm.jobs[0]!.id;
