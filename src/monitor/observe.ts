@@ -33,7 +33,8 @@ export function isOurs(job: TrackedJob, comment: string, submitTime: string): bo
   return a === null || b === null || Math.abs(a - b) <= SUBMIT_TIME_TOLERANCE_MS;
 }
 
-export function judge(job: TrackedJob, q: QueueEntry | undefined, a: AccountingEntry | undefined): Verdict {
+/** `queueBlind`: squeue answered without a single job of the user's, so its silence about this one says nothing. */
+export function judge(job: TrackedJob, q: QueueEntry | undefined, a: AccountingEntry | undefined, queueBlind = false): Verdict {
   if (q && isOurs(job, q.comment, q.submitTime)) {
     const s = parseJobState(q.state);
     // squeue -t all shows ended jobs for MinJobAge, without an exit code: sacct adds it when asked.
@@ -45,8 +46,9 @@ export function judge(job: TrackedJob, q: QueueEntry | undefined, a: AccountingE
     const s = parseJobState(a.state);
     if (s.kind === 'terminal') return ended(s.state, a, a.elapsedSeconds);
     // `squeue -t all` lists every job the controller still has: one it does not list is not queued or
-    // running, whatever sacct says (a runaway accounting record, common after a slurmdbd outage).
-    if (s.kind === 'active') return { kind: 'absent' };
+    // running, whatever sacct says (a runaway accounting record, common after a slurmdbd outage) —
+    // unless squeue listed nothing at all, which is squeue's trouble, not the jobs'.
+    if (s.kind === 'active') return queueBlind ? { kind: 'active', state: s.state, reason: '', elapsedSeconds: a.elapsedSeconds } : { kind: 'absent' };
     return { kind: 'unknown', state: s.state };
   }
   return { kind: 'absent' };

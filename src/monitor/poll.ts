@@ -116,7 +116,9 @@ async function askSlurm(m: Monitor, memory: PollMemory, { keys, evals }: Jobs, w
     else settle(patches, later, key, ev, judge(job, q, undefined));
   };
   let userJobs = 0;
+  let lines = 0;
   await m.slurm.scanQueue(m.user, (q) => {
+    lines++;
     if (countsTowardSubmitCap(q)) userJobs++;
     byComment?.set(q.comment, { jobId: q.jobId, submit: q.submitTime });
     const i = index.get(q.jobId);
@@ -144,7 +146,7 @@ async function askSlurm(m: Monitor, memory: PollMemory, { keys, evals }: Jobs, w
   }
   for (const [i, q] of unsettled) {
     const ev = evals[i]!;
-    settle(patches, later, keys[i]!, ev, judge(trackedJob(m, keys[i]!, ev), q, accounting?.get(ev.job_id!)));
+    settle(patches, later, keys[i]!, ev, judge(trackedJob(m, keys[i]!, ev), q, accounting?.get(ev.job_id!), lines === 0));
   }
   return { patches, later, byComment, commands, userJobs };
 }

@@ -256,6 +256,17 @@ describe('poll', () => {
     expect((await byJob(b!.id))[1]).toMatchObject({ status: 'LOST' });
   });
 
+  it('a squeue that lists no job at all is squeue’s trouble: sacct’s RUNNING and PENDING stand, nothing goes MISSING', async () => {
+    const m = await submitted({ lostAfterS: 900 });
+    for (const j of m.slurm.jobs) m.slurm.set(j.id, { inQueue: false, state: j === m.slurm.jobs[0] ? 'RUNNING' : 'PENDING' });
+    await poll(m, fresh());
+    m.advance(901);
+    await poll(m, fresh());
+    const statuses = Object.values(await evals(m)).map((e) => e.status);
+    expect(statuses.filter((s) => s === 'RUNNING')).toHaveLength(1);
+    expect(statuses.filter((s) => s === 'PENDING')).toHaveLength(6);
+  });
+
   it('a job pending on DependencyNeverSatisfied is shown at once, then cancelled and FAILED with the reason after --lost-after', async () => {
     const m = await submitted({ lostAfterS: 900 });
     const id = m.slurm.jobs[0]!.id;
