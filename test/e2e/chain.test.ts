@@ -5,6 +5,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { experiment, jobsPerScript, readJson, sandbox, type FakeJob, type Sandbox } from '../support/harness.js';
 
+/** The last lines of a monitor link's output file (run-inspect-monitor-<id>.out), for a failure message. */
+function outputTail(dir: string, id: number): string {
+  try {
+    return readFileSync(join(dir, `run-inspect-monitor-${id}.out`), 'utf8').trimEnd().split('\n').slice(-8).join(' | ');
+  } catch (e) {
+    return `no output file (${(e as NodeJS.ErrnoException).code})`;
+  }
+}
+
 let s: Sandbox;
 afterEach(async () => {
   if (process.env.KEEP_SANDBOX) console.log('sandbox kept:', s?.root);
@@ -69,7 +78,10 @@ describe('launch: the monitor chain', () => {
     const links = monitors(s);
     expect(links.length).toBeGreaterThanOrEqual(3);
     // A link that handed off ended as a success in SLURM's eyes, not FAILED.
-    expect(links.filter((j) => j.state === 'FAILED')).toHaveLength(0);
+    // (On failure the message carries each FAILED link's exit code and the end of its output file.)
+    const failed = links.filter((j) => j.state === 'FAILED');
+    const why = failed.map((j) => `job ${j.id} exit ${j.exit_code}: ${outputTail(dir, j.id)}`).join('\n');
+    expect(failed, why).toHaveLength(0);
     expect(links.filter((j) => ['PENDING', 'RUNNING'].includes(j.state))).toHaveLength(0);
     // Never two links at once.
     const spans = links.filter((j) => j.start_time !== null && j.end_time! > j.start_time).map((j) => [j.start_time!, j.end_time!] as const);
