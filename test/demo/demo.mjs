@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { scaffoldToday } from '../support/scaffold.mjs';
+import { CAPITALIZATION, scaffoldToday } from '../support/scaffold.mjs';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const bundle = join(repo, 'dist', 'run-inspect.mjs');
@@ -17,18 +17,14 @@ const root = mkdtempSync(join(tmpdir(), 'run-inspect-demo-'));
 
 const RANKS = { 4: 0.06, 16: 0.1, 64: 0.13 }; // how much each epoch teaches a run of that rank
 const runName = (rank) => `Llama-3.2-1B-Instruct_rank${rank}`;
+// cruijff_kit's capitalization blueprint (the tests' CAPITALIZATION), with three ranks over three epochs.
 const design = {
+  ...CAPITALIZATION,
   name: 'cap_rank_sweep_2026-11-30',
-  project: 'capitalization',
   question: 'Does a higher LoRA rank let a 1B model learn to capitalize words in fewer epochs?',
   date: '2026-11-30',
-  type: 'parameter sweep',
-  models: [{ name: 'Llama-3.2-1B-Instruct', sizeGb: 2.5 }],
-  dataset: { path: null, label: 'words_5L_80P_1000', splits: { train: 800, validation: 100, test: 100 }, sizeKb: 61 },
-  tasks: [{ name: 'capitalization', fn: 'capitalization', script: 'blueprints/capitalization/inspect_task.py', description: 'Tests word capitalization accuracy', taskNaming: 'vis_label' }],
   epochs: 3,
   variables: [{ factor: 'LoRA rank', key: 'lora_rank', levels: Object.keys(RANKS) }],
-  columns: ['LoRA Rank'],
   runs: [
     ...Object.keys(RANKS).map((rank) => ({ name: runName(rank), type: 'fine-tuned', params: { 'LoRA Rank': rank }, epochs: [0, 1, 2], visLabel: `rank${rank}` })),
     { name: 'Llama-3.2-1B-Instruct_base', type: 'control', visLabel: '1B_control' },
