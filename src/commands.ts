@@ -14,6 +14,7 @@ import { EXIT, type Relaunch } from './monitor/monitor.js';
 import { loadExperiment, mergeDiscovered } from './monitor/prepare.js';
 import { monitorComment } from './monitor/tags.js';
 import { metricChart } from './report/chart.js';
+import { resultText, statusText } from './report/eval-text.js';
 import { countsLine } from './report/final.js';
 import { chooseMainMetric, formatReport, resultRows, resultsSection, type ReportFormat } from './report/results.js';
 import { ensureGeneratedSummary, syncSummaryTable } from './report/summary-file.js';
@@ -45,7 +46,7 @@ export async function statusCommand(m: Monitor, json: boolean, out: (text: strin
   const links = queue ? [...queue.values()].filter((q) => q.comment === tag && parseJobState(q.state).kind === 'active') : [];
   const rows = Object.entries(state.evaluations).map(([key, ev]) => {
     const live = ev.job_id ? queue?.get(ev.job_id) : undefined;
-    return { key, run: ev.run, task: ev.task, epoch: ev.epoch, state: ev.status, slurm_state: live?.state ?? null, job_id: ev.job_id, elapsed: ev.elapsed, notes: ev.notes };
+    return { key, run: ev.run, task: ev.task, epoch: ev.epoch, state: ev.status, slurm_state: live?.state ?? null, job_id: ev.job_id, elapsed: ev.elapsed, samples: ev.samples, notes: resultText(ev) };
   });
   const monitor = {
     jobs: links.map((l) => ({ job_id: l.jobId, state: l.state, reason: l.reason })),
@@ -62,7 +63,7 @@ export async function statusCommand(m: Monitor, json: boolean, out: (text: strin
     out(`${JSON.stringify({ experiment: state.experiment, evaluations: rows, monitor, squeue_error: queueError }, null, 2)}\n`);
     return EXIT.allSucceeded;
   }
-  const table = [['RUN', 'TASK', 'EPOCH', 'STATE', 'JOB ID', 'ELAPSED', 'NOTES'], ...rows.map((r) => [r.run, r.task, r.epoch === null ? '-' : String(r.epoch), r.state, r.job_id ?? '-', r.elapsed ?? '-', r.notes || '-'])];
+  const table = [['RUN', 'TASK', 'EPOCH', 'STATE', 'JOB ID', 'ELAPSED', 'NOTES'], ...rows.map((r) => [r.run, r.task, r.epoch === null ? '-' : String(r.epoch), statusText({ status: r.state, samples: r.samples }), r.job_id ?? '-', r.elapsed ?? '-', r.notes || '-'])];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   const lines = [`${state.experiment}: ${countsLine(state)}`, ''];
   for (const row of table) lines.push(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));

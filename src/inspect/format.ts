@@ -1,29 +1,50 @@
-// Short text for results: one cell of the summary table's Notes.
+// The main result of an eval in a few words, and the one rule for which metric leads.
 
-import type { InspectLogInfo, MetricValue, ScoreSummary } from './log.js';
+import type { MetricValue, ScoreSummary } from './log.js';
 
 /** Metrics that describe the spread of another metric rather than being the result. */
 const SPREAD = new Set(['stderr', 'std', 'var', 'bootstrap_stderr', 'bootstrap_std']);
+const STDERR = ['stderr', 'bootstrap_stderr'];
 
-/**
- * `accuracy 0.873 ± 0.011 (n=500)`: the first scorer's main metric (its first metric that is
- * not a spread), ± its stderr when present; '' when the log has no scores.
- */
-export function formatMainMetric(info: InspectLogInfo): string {
-  const score = info.scores[0];
-  if (!score) return '';
-  const main = mainMetric(score);
-  if (!main) return '';
-  const err = score.metrics.find((m) => m.name === 'stderr' || m.name === 'bootstrap_stderr');
-  let text = `${main.name} ${formatValue(main)}`;
-  if (err && (err.value !== null || err.nonFinite)) text += ` ± ${formatValue(err)}`;
-  const n = score.scoredSamples ?? info.completedSamples ?? info.totalSamples;
-  if (n !== null) text += ` (n=${n})`;
-  return text;
+/** A scorer by name and the names of its metrics, in log order. */
+export interface ScorerMetrics {
+  name: string;
+  metrics: readonly string[];
 }
 
-export function mainMetric(score: ScoreSummary): MetricValue | undefined {
-  return score.metrics.find((m) => !SPREAD.has(m.name)) ?? score.metrics[0];
+export interface MainMetricChoice {
+  scorer: string;
+  metric: string;
+  /** The same scorer's stderr metric, if it has one. */
+  stderr: string | null;
+}
+
+/**
+ * The metric a result leads with, everywhere (Notes, Results, chart, report): `accuracy` of the
+ * first scorer that has it; else the first scorer's first metric that is not a spread.
+ */
+export function chooseMain(scorers: readonly ScorerMetrics[]): MainMetricChoice | null {
+  const chosen = scorers.find((s) => s.metrics.includes('accuracy')) ?? scorers[0];
+  if (!chosen || chosen.metrics.length === 0) return null;
+  const metric = chosen.metrics.includes('accuracy') ? 'accuracy' : (chosen.metrics.find((m) => !SPREAD.has(m)) ?? chosen.metrics[0]!);
+  return { scorer: chosen.name, metric, stderr: STDERR.find((n) => chosen.metrics.includes(n)) ?? null };
+}
+
+/**
+ * `accuracy 0.873 ± 0.011 (n=500)`: the main metric, ± its stderr when present, and the samples
+ * scored (the scorer's own count, else `samples`); '' when there are no scores.
+ */
+export function formatScores(scores: readonly ScoreSummary[], samples: number | null): string {
+  const main = chooseMain(scores.map((s) => ({ name: s.name, metrics: s.metrics.map((m) => m.name) })));
+  if (!main) return '';
+  const score = scores.find((s) => s.name === main.scorer)!;
+  const value = (name: string) => score.metrics.find((m) => m.name === name)!;
+  let text = `${main.metric} ${formatValue(value(main.metric))}`;
+  const err = main.stderr ? value(main.stderr) : null;
+  if (err && (err.value !== null || err.nonFinite)) text += ` ± ${formatValue(err)}`;
+  const n = score.scoredSamples ?? samples;
+  if (n !== null && n !== undefined) text += ` (n=${n})`;
+  return text;
 }
 
 /** Three decimals for the usual 0–1 scores; fewer for big numbers; `NaN`, `inf`, `-` as such. */

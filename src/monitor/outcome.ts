@@ -5,7 +5,6 @@
 import { isAbsolute, join, relative } from 'node:path';
 import { failureReason } from '../experiment/job-output.js';
 import { findLogs, type FindLogsResult, type LogIdentity } from '../inspect/find.js';
-import { formatMainMetric } from '../inspect/format.js';
 import type { InspectLogInfo } from '../inspect/log.js';
 import { parseTimestamp } from '../slurm/time.js';
 import type { EvalState } from '../state/schema.js';
@@ -43,6 +42,12 @@ export function notASuccess(log: InspectLogInfo): string | null {
   return null;
 }
 
+/** The samples a finished log counts: done (of total), for its `(n=…)`. */
+export function samplesOf(log: InspectLogInfo): EvalState['samples'] {
+  const done = log.completedSamples ?? log.totalSamples;
+  return done === null ? null : { done, total: log.totalSamples };
+}
+
 export async function resolveOutcome(experimentDir: string, ev: EvalState, slurmState: SlurmTerminalState, exitCode: string | null): Promise<Outcome> {
   const { finished, running } = await findEvalLogs(experimentDir, ev);
   const rel = (p: string) => relative(experimentDir, p);
@@ -50,8 +55,8 @@ export async function resolveOutcome(experimentDir: string, ev: EvalState, slurm
   const why = finished ? notASuccess(finished) : null;
   if (finished && why === null) {
     // The log says success: the eval succeeded, whatever came after inspect (a `wait` that failed).
-    const after = slurmState === 'COMPLETED' ? '' : `; job ended ${job} after inspect finished`;
-    return { status: 'COMPLETED', notes: `${formatMainMetric(finished)}${after}`, logPath: rel(finished.path), log: finished };
+    const notes = slurmState === 'COMPLETED' ? '' : `job ended ${job} after inspect finished`;
+    return { status: 'COMPLETED', notes, logPath: rel(finished.path), log: finished };
   }
   const inspect = why ?? (slurmState === 'COMPLETED' ? noLogReason(experimentDir, ev, running?.path ?? null) : '');
   const exit = slurmState === 'FAILED' && exitCode ? `exit code ${exitCode}` : '';

@@ -8,9 +8,10 @@ import type { EvalState, State } from '../state/schema.js';
 import { isInFlight, isInfrastructureFailure, SLURM_ACTIVE_STATES, type EvalStatus, type SlurmTerminalState } from '../status.js';
 import { evalKeys } from '../state/keys.js';
 import { resubmission, setEval } from '../state/store.js';
+import { resultText } from '../report/eval-text.js';
 import type { Monitor } from './context.js';
 import { judge, needsAccounting, type TrackedJob, type Verdict } from './observe.js';
-import { findEvalLogs, resolveOutcome } from './outcome.js';
+import { findEvalLogs, resolveOutcome, samplesOf } from './outcome.js';
 import { evalComment, isMonitorComment } from './tags.js';
 
 export interface StateChange {
@@ -78,7 +79,7 @@ export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> 
         ? await patchFor(m, key, ev, verdict, now)
         : verdict.reason === NEVER_SATISFIED
           ? await neverStarts(m, key, ev, verdict, now)
-          : activePatch(key, ev, verdict, await liveProgress(m, ev));
+          : activePatch(key, ev, verdict, '', null, await liveProgress(m, ev));
     if (patch) patches.push(patch);
   }
   await applyPatches(m, patches, now);
@@ -168,14 +169,35 @@ function trackedJob(m: Monitor, key: string, ev: EvalState): TrackedJob {
   return { jobId: ev.job_id ?? '', comment: evalComment(m.experimentId, key), submitted: ev.submitted };
 }
 
-/** A job SLURM still runs or queues; `notes` is its pending reason or its samples done; `stuckSince`: see neverStarts. */
-function activePatch(key: string, ev: EvalState, v: Extract<Verdict, { kind: 'active' }>, notes: string, stuckSince: string | null = null): Patch | null {
+/**
+ * A job SLURM still runs or queues; `notes` is its pending reason; `samples` the running log's
+ * progress; `stuckSince`: see neverStarts.
+ */
+function activePatch(
+  key: string,
+  ev: EvalState,
+  v: Extract<Verdict, { kind: 'active' }>,
+  notes: string,
+  stuckSince: string | null = null,
+  samples: EvalState['samples'] = null,
+): Patch | null {
   const from = ev.status;
   const to = SLURM_ACTIVE_STATES[v.state];
   const elapsed = v.elapsedSeconds !== null && to !== 'PENDING' ? humanDuration(v.elapsedSeconds) : undefined;
   // Most of 10,000 queued jobs, most polls: nothing to write, and nothing allocated to find out.
-  if (from === to && ev.slurm_state === v.state && ev.missing_since === null && ev.stuck_since === stuckSince && ev.notes === notes && (elapsed === undefined || ev.elapsed === elapsed)) return null;
-  const fields: Partial<EvalState> = { status: to, slurm_state: v.state, missing_since: null, stuck_since: stuckSince, notes };
+  if (
+    from === to &&
+    ev.slurm_state === v.state &&
+    ev.missing_since === null &&
+    ev.stuck_since === stuckSince &&
+    ev.notes === notes &&
+    ev.samples?.done === samples?.done &&
+    ev.samples?.total === samples?.total &&
+    (elapsed === undefined || ev.elapsed === elapsed)
+  ) {
+    return null;
+  }
+  const fields: Partial<EvalState> = { status: to, slurm_state: v.state, missing_since: null, stuck_since: stuckSince, notes, samples };
   if (elapsed !== undefined) fields.elapsed = elapsed;
   return { key, jobId: ev.job_id, seen: ev.status, fields, change: to !== from ? change(key, ev, from, to, null, fields.elapsed ?? ev.elapsed, null, notes) : undefined };
 }
@@ -254,27 +276,27 @@ async function ended(m: Monitor, key: string, ev: EvalState, slurmState: SlurmTe
       change: change(key, ev, from, 'NOT_SUBMITTED', completed, elapsed, null, notes),
     };
   }
-  const notes = [outcome.notes, outcome.status === 'COMPLETED' && elapsed ? elapsed : ''].filter(Boolean).join(' · ');
   const fields: Partial<EvalState> = {
     status: outcome.status,
     slurm_state: slurmState,
     completed,
     elapsed,
     log_path: outcome.logPath ?? ev.log_path,
-    notes,
+    notes: outcome.notes,
     missing_since: null,
-    samples: null,
+    samples: outcome.log ? samplesOf(outcome.log) : null,
     attempts: [...ev.attempts, attempt],
     scores: outcome.log?.scores ?? [],
   };
-  return { key, jobId: ev.job_id, seen: ev.status, fields, change: change(key, ev, from, outcome.status, completed, elapsed, fields.log_path ?? null, notes) };
+  const shown = resultText({ ...ev, ...fields });
+  return { key, jobId: ev.job_id, seen: ev.status, fields, change: change(key, ev, from, outcome.status, completed, elapsed, fields.log_path ?? null, shown) };
 }
 
-/** `120/500 samples` from a running inspect log's journal, or ''. */
-async function liveProgress(m: Monitor, ev: EvalState): Promise<string> {
+/** Samples done (of total) from a running inspect log's journal, or null. */
+async function liveProgress(m: Monitor, ev: EvalState): Promise<EvalState['samples']> {
   const { running } = await findEvalLogs(m.experimentDir, ev);
   const p = running?.progress;
-  return p ? `${p.done}/${p.total ?? '?'} samples` : '';
+  return p ? { done: p.done, total: p.total ?? null } : null;
 }
 
 const LOG_GRACE_POLLS = 2;

@@ -7,12 +7,11 @@ import { checkModel } from '../experiment/checkpoints.js';
 import { readDesign, type Design } from '../experiment/design.js';
 import { discoverEvals } from '../experiment/discover.js';
 import { listScripts, type ExperimentLayout } from '../experiment/layout.js';
-import { formatMainMetric } from '../inspect/format.js';
 import { formatTimestamp } from '../slurm/time.js';
 import { STATE_VERSION, type EvalState, type State } from '../state/schema.js';
 import { setEval } from '../state/store.js';
 import type { Monitor } from './context.js';
-import { findEvalLogs, notASuccess } from './outcome.js';
+import { findEvalLogs, notASuccess, samplesOf } from './outcome.js';
 
 export interface Experiment {
   design: Design;
@@ -155,8 +154,9 @@ export async function checkEvals(m: Monitor, specs: EvalSpec[]): Promise<CheckRe
         status: 'COMPLETED',
         log_path: relative(m.experimentDir, finished.path),
         completed: finished.completedAt ? formatTimestamp(new Date(finished.completedAt)) : null,
-        notes: ['already done', formatMainMetric(finished)].filter(Boolean).join(': '),
+        notes: 'already done',
         scores: finished.scores,
+        samples: samplesOf(finished),
       });
       report.alreadyDone.push(evalLabel(spec));
     }

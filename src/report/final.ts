@@ -4,6 +4,7 @@ import { evalLabel } from '../domain.js';
 import type { ExperimentLayout } from '../experiment/layout.js';
 import { evalKeys } from '../state/keys.js';
 import type { EvalState, State } from '../state/schema.js';
+import { resultText } from './eval-text.js';
 import { EVAL_STATUSES, type Outcome } from '../status.js';
 
 const outcomeOf = (e: EvalState): Outcome => EVAL_STATUSES[e.status].outcome;
@@ -38,7 +39,7 @@ export function finalSummary(state: State, layout: Pick<ExperimentLayout, 'dir' 
   const failed = evals.filter((e) => outcomeOf(e) !== 'succeeded' && outcomeOf(e) !== 'skipped');
   // Each cell has its own logs/ (cells layout); a run's evals share {run}/eval/logs (seed era).
   const logsDir = layout.generation === 'cells' ? '<run>/eval/<cell>/logs' : '<run>/eval/logs';
-  const line = (e: EvalState) => `  - ${evalLabel(e)}${e.job_id ? ` (Job ${e.job_id})` : ''}${e.elapsed ? ` - ${e.elapsed}` : ''}${e.notes ? ` - ${e.notes}` : ''}`;
+  const line = (e: EvalState) => ['  - ' + evalLabel(e) + (e.job_id ? ` (Job ${e.job_id})` : ''), e.elapsed, resultText(e)].filter(Boolean).join(' - ');
   const out = [
     '## Run Inspect Complete',
     '',

@@ -4,7 +4,7 @@
 import { sanitizeCell } from '../experiment/markdown.js';
 import type { DesignRun } from '../experiment/design.js';
 import { UserError } from '../errors.js';
-import { formatValue, mainMetric } from '../inspect/format.js';
+import { chooseMain, formatValue } from '../inspect/format.js';
 import type { EvalState, State } from '../state/schema.js';
 
 export interface ResultRow {
@@ -94,19 +94,16 @@ function splitKey(key: string): [scorer: string, metric: string] {
   return [key.slice(0, slash), key.slice(slash + 1)];
 }
 
-/** `accuracy` of the first scorer that has it; else the first scorer's first metric that is not a spread. */
+/** The metric a report leads with (inspect/format.ts's rule), over the metrics any row has. */
 export function chooseMainMetric(rows: ResultRow[]): MainMetric | null {
   const scorers = new Map<string, string[]>();
   for (const key of metricKeys(rows)) {
     const [scorer, metric] = splitKey(key);
     scorers.set(scorer, [...(scorers.get(scorer) ?? []), metric]);
   }
-  const chosen = [...scorers].find(([, names]) => names.includes('accuracy')) ?? [...scorers][0];
-  if (!chosen) return null;
-  const [scorer, names] = chosen;
-  const name = names.includes('accuracy') ? 'accuracy' : mainMetric({ name: scorer, scorer, metrics: names.map((n) => ({ name: n, value: null })) })!.name;
-  const stderr = ['stderr', 'bootstrap_stderr'].find((n) => names.includes(n));
-  return { key: `${scorer}/${name}`, scorer, name, stderrKey: stderr ? `${scorer}/${stderr}` : null };
+  const main = chooseMain([...scorers].map(([name, metrics]) => ({ name, metrics })));
+  if (!main) return null;
+  return { key: `${main.scorer}/${main.metric}`, scorer: main.scorer, name: main.metric, stderrKey: main.stderr ? `${main.scorer}/${main.stderr}` : null };
 }
 
 // ---------------------------------------------------------------------------------------------

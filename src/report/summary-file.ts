@@ -7,6 +7,7 @@ import writeFileAtomic from 'write-file-atomic';
 import type { Design } from '../experiment/design.js';
 import { evalKeys } from '../state/keys.js';
 import type { EvalState, State } from '../state/schema.js';
+import { resultText, statusText } from './eval-text.js';
 import { parseForUpdate, updateEvaluationsTable, updateRows, type EvalRowOut, type SummaryForUpdate } from './summary-table.js';
 
 /** First line of a page run-inspect generated: such a page is never read as a design. */
@@ -32,15 +33,15 @@ export async function ensureGeneratedSummary(file: string, design: Design, state
 }
 
 function tableRow(ev: EvalState): EvalRowOut {
-  const samples = ev.status === 'RUNNING' && ev.notes.endsWith(' samples'); // live progress goes in Status
   return {
     run: ev.run,
     task: ev.task,
     epoch: ev.epoch === null ? '-' : String(ev.epoch),
-    status: samples ? `RUNNING ${ev.notes}` : ev.status,
+    status: statusText(ev),
     jobId: ev.job_id ?? '-',
     completed: ev.completed ?? '-',
-    notes: samples ? '' : ev.notes,
+    // The table has no Elapsed column: a completed eval's time goes after its result.
+    notes: [resultText(ev), ev.status === 'COMPLETED' ? ev.elapsed : null].filter(Boolean).join(' · '),
   };
 }
 

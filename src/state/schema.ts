@@ -14,8 +14,9 @@ const attempt = z.object({
   reason: z.string(),
 });
 
-const metric = z.object({ name: z.string(), value: z.number().nullable() });
-const score = z.object({ name: z.string(), scorer: z.string(), metrics: z.array(metric) });
+// As inspect/log.ts reads them, so that the result is formatted from the state alone.
+const metric = z.object({ name: z.string(), value: z.number().nullable(), nonFinite: z.enum(['NaN', 'Infinity', '-Infinity']).optional() });
+const score = z.object({ name: z.string(), scorer: z.string(), metrics: z.array(metric), scoredSamples: z.number().optional() });
 
 export const evaluationSchema = z.object({
   run: z.string(),
@@ -51,6 +52,7 @@ export const evaluationSchema = z.object({
   slurm_state: z.string().nullable().default(null),
   attempts: z.array(attempt).default([]),
   scores: z.array(score).default([]),
+  /** Samples done (of total) while running, and as the finished log counts them. */
   samples: z.object({ done: z.number(), total: z.number().nullable() }).nullable().default(null),
 });
 

@@ -5,6 +5,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { UserError } from '../errors.js';
 import { withFileLock } from './lock.js';
 import { STATE_VERSION, stateSchema, type EvalState, type State } from './schema.js';
+import { withoutOldPresentation } from './upgrade.js';
 import { fromWorkflowState } from './migrate.js';
 import { StateSerializer } from './serialize.js';
 
@@ -40,7 +41,9 @@ export function parseState(text: string, file: string): State {
     const issue = parsed.error.issues[0]!;
     throw new UserError(`${file}: invalid at ${issue.path.join('.') || '(top)'}: ${issue.message}`);
   }
-  return parsed.data;
+  const state = parsed.data;
+  for (const key in state.evaluations) state.evaluations[key] = withoutOldPresentation(state.evaluations[key]!);
+  return state;
 }
 
 /** Replace one evaluation with a changed copy (evaluations are never edited in place: see StateSerializer). */

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { resultText } from '../../src/report/eval-text.js';
 import { makeExperiment, type EvalDef } from '../support/make-experiment.mjs';
 import {
   cancelJobsUnder,
@@ -123,7 +124,7 @@ describe('run-inspect on a real SLURM cluster', () => {
         expect(secondsOf(a.submit), `${key} submitted after fine-tuning ended`).toBeGreaterThanOrEqual(ftEnd);
         // eval_jobs.json agrees with SLURM, and tells the true outcome
         expect(state[key]).toMatchObject({ job_id: a.id, slurm_state: firstWord(a.state), status: want.status });
-        if (want.notes) expect(state[key].notes).toMatch(want.notes);
+        if (want.notes) expect(resultText(state[key])).toMatch(want.notes);
       }
       for (const key of ['8B_lr1e-4_acs_income_epoch1', '8B_lr1e-4_acs_income_calibration_epoch1']) {
         expect(jobs.get(key), `no SLURM job for ${key}`).toEqual([]);

@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { resultText } from '../../src/report/eval-text.js';
 import { FAKE_BIN, readJson, sandbox, type FakeJob, type Sandbox } from '../support/harness.js';
 import { CAPITALIZATION, WITH_STATUS_TABLES, scaffoldSeedEra, scaffoldToday, type Scaffolded } from '../support/scaffold.mjs';
 
@@ -45,7 +46,7 @@ describe("today's cells (experiment_summary.yaml)", () => {
     const rank4e1 = ev['Llama-3.2-1B-Instruct_rank4_capitalization_epoch1'];
     // The template's last `wait` exits 143 (SLURM shows FAILED 15:0) after inspect succeeded: the log wins.
     expect(rank4e1).toMatchObject({ status: 'COMPLETED', slurm_state: 'FAILED' });
-    expect(rank4e1.notes).toMatch(/^accuracy 0\.600 .*job ended FAILED \(exit code 15:0\) after inspect finished/);
+    expect(resultText(rank4e1)).toMatch(/^accuracy 0\.600 .*job ended FAILED \(exit code 15:0\) after inspect finished/);
     expect(rank4e1.log_path).toMatch(/^Llama-3.2-1B-Instruct_rank4\/eval\/capitalization_epoch1\/logs\/.*\.eval$/);
     expect(ev['Llama-3.2-1B-Instruct_rank8_capitalization_epoch0']).toMatchObject({ status: 'FAILED' });
     expect(ev['Llama-3.2-1B-Instruct_rank8_capitalization_epoch0'].notes).toMatch(/^inspect error: /);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatMainMetric } from '../../src/inspect/format.js';
+import { formatScores } from '../../src/inspect/format.js';
+import { samplesOf } from '../../src/monitor/outcome.js';
 import { readInspectLog, type InspectLogInfo, type ScoreSummary } from '../../src/inspect/log.js';
 import { FIX, itRealLogs } from './helpers.js';
 
@@ -24,7 +25,10 @@ function info(scores: ScoreSummary[], n: number | null = 500): InspectLogInfo {
   };
 }
 
-describe('formatMainMetric', () => {
+/** A finished log's result, as the monitor shows it from the state it keeps. */
+const formatMainMetric = (log: InspectLogInfo) => formatScores(log.scores, samplesOf(log)?.done ?? null);
+
+describe('formatScores', () => {
   itRealLogs('the real fixtures', async () => {
     expect(formatMainMetric(await readInspectLog(FIX.popularity))).toBe('accuracy 0.800 ± 0.133 (n=10)');
     expect(formatMainMetric(await readInspectLog(FIX.streaming))).toBe('accuracy 0.750 ± 0.250 (n=4)');
@@ -38,10 +42,11 @@ describe('formatMainMetric', () => {
     expect(formatMainMetric(info([s]))).toBe('accuracy 0.873 ± 0.011 (n=500)');
   });
 
-  it('first scorer only; a spread metric listed first is not the main one', () => {
+  it("the report's rule: accuracy of the first scorer that has it, else the first metric that is not a spread", () => {
     const a = { name: 'a', scorer: 'a', metrics: [{ name: 'stderr', value: 0.02 }, { name: 'mean', value: 12.5 }] };
     const b = { name: 'b', scorer: 'b', metrics: [{ name: 'accuracy', value: 0.1 }] };
-    expect(formatMainMetric(info([a, b]))).toBe('mean 12.500 ± 0.020 (n=500)');
+    expect(formatMainMetric(info([a, b]))).toBe('accuracy 0.100 (n=500)');
+    expect(formatMainMetric(info([a]))).toBe('mean 12.500 ± 0.020 (n=500)');
   });
 
   it('no stderr, no sample count, scored_samples preferred', () => {

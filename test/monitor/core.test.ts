@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { poll, type PollMemory } from '../../src/monitor/poll.js';
 import { loadExperiment, mergeDiscovered } from '../../src/monitor/prepare.js';
+import { resultText } from '../../src/report/eval-text.js';
 import { reconcileIntents, submitReady } from '../../src/monitor/submit.js';
 import { evalComment } from '../../src/monitor/tags.js';
 import { formatTimestamp } from '../../src/slurm/time.js';
@@ -169,7 +170,9 @@ describe('poll', () => {
     expect(m.slurm.calls).toEqual(['squeue', 'sacct']);
     const e = await evals(m);
     expect(e[await keyOf(a!.id)]).toMatchObject({ status: 'COMPLETED', elapsed: '4m 52s' });
-    expect(e[await keyOf(a!.id)]!.notes).toMatch(/^accuracy 0\.800 ± 0\.011 \(n=10\)/);
+    // The state keeps facts (scores, samples, elapsed); the result is text only where it is shown.
+    expect(e[await keyOf(a!.id)]).toMatchObject({ notes: '', samples: { done: 10, total: 10 } });
+    expect(resultText(e[await keyOf(a!.id)]!)).toBe('accuracy 0.800 ± 0.011 (n=10)');
     expect(e[await keyOf(b!.id)]!.status).toBe('FAILED');
     expect(e[await keyOf(b!.id)]!.notes).toContain('tokenizer config not found');
     expect(e[await keyOf(c!.id)]!.status).toBe('CANCELLED');

@@ -10,8 +10,10 @@ const DIR = '/scratch/gpfs/LAB/ck-experiments/cap_rank_sweep';
 const evaluation = (run: string, epoch: number | null, status: string, extra: Partial<EvalState> = {}) =>
   evalState(run, 'capitalization', epoch, status, { script: `${run}/eval/capitalization_epoch${epoch}/cell.slurm`, ...extra });
 
+const score = (accuracy: number, stderr: number) => ({ name: 'match', scorer: 'match', metrics: [{ name: 'accuracy', value: accuracy }, { name: 'stderr', value: stderr }] });
+
 const STATE = stateOf(DIR, [
-  evaluation('rank4', 0, 'COMPLETED', { job_id: '101', elapsed: '4m 2s', notes: 'accuracy 0.480 ± 0.030 (n=100)', log_path: 'rank4/eval/capitalization_epoch0/logs/a.eval' }),
+  evaluation('rank4', 0, 'COMPLETED', { job_id: '101', elapsed: '4m 2s', scores: [score(0.48, 0.03)], samples: { done: 100, total: 100 }, log_path: 'rank4/eval/capitalization_epoch0/logs/a.eval' }),
   evaluation('rank4', 1, 'FAILED', { job_id: '102', elapsed: '0m 40s', notes: "ModuleNotFoundError: No module named 'peft' (see rank4/artifacts/epoch_1/slurm-102.out)", slurm_output: 'rank4/artifacts/epoch_1/slurm-102.out' }),
   evaluation('rank4', 2, 'SKIPPED', { notes: `checkpoint missing: ${DIR}/rank4/artifacts/epoch_2` }),
   evaluation('rank8', 0, 'TIMEOUT', { job_id: '104', elapsed: '10m 0s' }),
@@ -27,6 +29,33 @@ describe('finalSummary', () => {
     expect(text).toContain(`⊘ SKIPPED: 1 evaluations\n  - rank4/capitalization/epoch2 - checkpoint missing: ${DIR}/rank4/artifacts/epoch_2\n`);
     expect(text).toContain('Evaluation logs:\n- `rank4/eval/capitalization_epoch0/logs/a.eval`\n');
     expect(text).toContain('SLURM output:\n- `rank4/artifacts/epoch_1/slurm-102.out`\n');
+  });
+
+  test('the Final Status block, exactly: elapsed once, the result formatted from the scores, the reason', () => {
+    const state = stateOf(DIR, [
+      ...Object.values(STATE.evaluations),
+      evaluation('rank8', 1, 'COMPLETED', { job_id: '105', elapsed: '5m 1s', scores: [score(0.62, 0.025)], samples: { done: 100, total: 100 }, notes: 'job ended FAILED (exit code 15:0) after inspect finished' }),
+    ]);
+    const text = finalSummary(state, layoutOf(DIR, 'cells', `${DIR}/experiment_summary.yaml`));
+    const block = text.slice(text.indexOf('### Final Status'), text.indexOf('### Where the results are'));
+    expect(block).toBe(
+      [
+        '### Final Status',
+        '',
+        '✓ COMPLETED: 2 evaluations',
+        '  - rank4/capitalization/epoch0 (Job 101) - 4m 2s - accuracy 0.480 ± 0.030 (n=100)',
+        '  - rank8/capitalization/epoch1 (Job 105) - 5m 1s - accuracy 0.620 ± 0.025 (n=100); job ended FAILED (exit code 15:0) after inspect finished',
+        '',
+        '✗ NOT SUCCESSFUL: 2 evaluations',
+        "  - [FAILED] rank4/capitalization/epoch1 (Job 102) - 0m 40s - ModuleNotFoundError: No module named 'peft' (see rank4/artifacts/epoch_1/slurm-102.out)",
+        '  - [TIMEOUT] rank8/capitalization/epoch0 (Job 104) - 10m 0s',
+        '',
+        '⊘ SKIPPED: 1 evaluations',
+        `  - rank4/capitalization/epoch2 - checkpoint missing: ${DIR}/rank4/artifacts/epoch_2`,
+        '',
+        '',
+      ].join('\n'),
+    );
   });
 
   test("points at the layout's own logs folders and history file", () => {
