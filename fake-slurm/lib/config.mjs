@@ -32,6 +32,8 @@ export const config = {
   pollMs: Math.max(10, num('FAKE_SLURM_POLL_MS', 100)),
   /** At most this many jobs RUNNING at once; 0 = no limit. Excess jobs pend with reason Resources. */
   maxRunning: Math.max(0, Math.floor(num('FAKE_SLURM_MAX_RUNNING', 0))),
+  /** slurm.conf AccountingStoreFlags: sacct shows `Comment` only with `job_comment` (off by default, as at most sites). */
+  accountingStoreFlags: (env.FAKE_SLURM_ACCOUNTING_STORE_FLAGS || '').split(',').map((f) => f.trim()).filter(Boolean),
   clusterName: env.FAKE_SLURM_CLUSTER_NAME || 'fake',
   partition: env.FAKE_SLURM_PARTITION || 'debug',
   /** Time limit of a job submitted without --time (a partition's DefaultTime). */

@@ -76,8 +76,9 @@ const FIELDS = {
   AllocNodes: [10, (x) => (x.r.state === 'PENDING' ? '0' : '1')],
   AllocTRES: [10, (x) => (x.r.state === 'PENDING' ? '' : `billing=${cpus(x.r)},cpu=${cpus(x.r)},node=1`)],
   Cluster: [10, () => config.clusterName],
-  // slurmdbd gets the comment with the job's end record: empty while the job pends or runs
-  Comment: [14, (x) => (isStep(x) || x.r.state === 'PENDING' || x.r.state === 'RUNNING' || x.r.completing ? '' : x.r.comment ?? '')],
+  // Stored only with AccountingStoreFlags=job_comment, and slurmdbd gets it with the job's end
+  // record: empty while the job pends or runs
+  Comment: [14, (x) => (!storesComments() || isStep(x) || x.r.state === 'PENDING' || x.r.state === 'RUNNING' || x.r.completing ? '' : x.r.comment ?? '')],
   Constraints: [19, (x) => (isStep(x) ? '' : x.r.constraint ?? '')],
   CPUTime: [10, (x, now) => fmtSecs(elapsedSecs(x.r, now) * cpus(x.r))],
   CPUTimeRAW: [10, (x, now) => elapsedSecs(x.r, now) * cpus(x.r)],
@@ -277,4 +278,8 @@ export function sacctMain(argv) {
   }
   out(text);
   return 0;
+}
+
+function storesComments() {
+  return config.accountingStoreFlags.includes('job_comment');
 }

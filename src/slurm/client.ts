@@ -25,6 +25,10 @@ export interface AccountingEntry {
   startTime: string;
   endTime: string;
   elapsedSeconds: number | null;
+  /**
+   * The job's `--comment`. sacct stores it only where the site set AccountingStoreFlags=job_comment
+   * (few do): `accountingSince` then reads it from the SubmitLine, which is always stored.
+   */
   comment: string;
 }
 
@@ -61,6 +65,7 @@ export interface Slurm {
   /** Accounting records of these jobs, as few sacct calls as the argument limit allows; null when accounting is disabled. */
   accounting(jobIds: string[]): Promise<AccountingEntry[] | null>;
   /** Accounting records of `user`'s jobs submitted since `since` (to find a submission whose id was lost). */
+  /** The user's jobs submitted since `since`, each with its comment even where sacct does not store comments. */
   accountingSince(user: string, since: Date): Promise<AccountingEntry[] | null>;
   /** The user's queued or running jobs with their script paths (to find fine-tuning jobs). */
   activeJobs(user: string): Promise<ActiveJob[]>;
@@ -84,6 +89,8 @@ export interface SlurmClientOptions {
 const QUEUE_FORMAT = '%i|%T|%r|%M|%V|%S|%k';
 const ACTIVE_FORMAT = '%i|%T|%r|%Z|%o';
 const SACCT_FIELDS = 'JobIDRaw,State,ExitCode,Submit,Start,End,Elapsed,Comment';
+// The sbatch command line (Slurm 20.11+), last: it may hold anything, `|` included.
+const SACCT_SINCE_FIELDS = `${SACCT_FIELDS},SubmitLine`;
 // Linux caps one argument at 128 KiB (MAX_ARG_STRLEN): split the sacct id list well below it.
 const MAX_ID_LIST_CHARS = 100_000;
 
@@ -147,8 +154,8 @@ export function createSlurmClient(o: SlurmClientOptions): Slurm {
     },
 
     async accountingSince(user, since) {
-      const out = await read('sacct', ['-X', '-n', '-P', `--format=${SACCT_FIELDS}`, `--user=${user}`, `--starttime=${formatSlurmTimestamp(since)}`], accountingDisabled);
-      return out === null ? null : parseAccounting(out);
+      const out = await read('sacct', ['-X', '-n', '-P', `--format=${SACCT_SINCE_FIELDS}`, `--user=${user}`, `--starttime=${formatSlurmTimestamp(since)}`], accountingDisabled);
+      return out === null ? null : parseAccounting(out, true);
     },
 
     async activeJobs(user) {
@@ -257,10 +264,12 @@ function durationOf(text: string): number | null {
   return seconds;
 }
 
-export function parseAccounting(text: string): AccountingEntry[] {
+/** `withSubmitLine`: the lines end with Comment then SubmitLine (accountingSince). */
+export function parseAccounting(text: string, withSubmitLine = false): AccountingEntry[] {
   return lines(text).flatMap((line) => {
-    const [jobId, state, exitCode, submit, start, end, elapsed, ...comment] = line.split('|');
+    const [jobId, state, exitCode, submit, start, end, elapsed, ...rest] = line.split('|');
     if (!jobId || !state || !/^\d+$/.test(jobId.trim())) return [];
+    const comment = withSubmitLine ? (rest[0] ?? '').trim() || commentInSubmitLine(rest.slice(1).join('|')) : rest.join('|').trim();
     return [{
       jobId: jobId.trim(),
       state: state.trim(),
@@ -269,9 +278,14 @@ export function parseAccounting(text: string): AccountingEntry[] {
       startTime: (start ?? '').trim(),
       endTime: (end ?? '').trim(),
       elapsedSeconds: parseSlurmDuration(elapsed ?? ''),
-      comment: comment.join('|').trim(),
+      comment,
     }];
   });
+}
+
+/** The `--comment` of an sbatch command line as sacct's SubmitLine shows it (argv joined by spaces); '' when none. */
+export function commentInSubmitLine(submitLine: string): string {
+  return /(?:^|\s)--comment(?:=|\s+)(\S+)/.exec(submitLine)?.[1] ?? '';
 }
 
 /** Comma-joined id lists, each short enough for one argument. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A real single-node SLURM cluster for run-inspect's real-cluster tests.
 #
-#   cluster.sh start [--dir DIR] [--qos-max-submit N] [--no-accounting]
+#   cluster.sh start [--dir DIR] [--qos-max-submit N] [--no-accounting] [--no-job-comment]
 #                    [--min-job-age S] [--user NAME]... [--fresh] [--no-etc-link]
 #   cluster.sh stop   [--dir DIR]
 #   cluster.sh status [--dir DIR]
@@ -21,6 +21,7 @@ PROG=$(basename "$0")
 DIR=${RUN_INSPECT_SLURM_DIR:-/tmp/run-inspect-slurm}
 QOS_MAX_SUBMIT=""
 ACCOUNTING=1
+JOB_COMMENT=1
 MIN_JOB_AGE=300
 EXTRA_USERS=()
 FRESH=0
@@ -53,6 +54,7 @@ while [ $# -gt 0 ]; do
     --qos-max-submit) QOS_MAX_SUBMIT=${2:?--qos-max-submit needs a value}; shift 2 ;;
     --qos-max-submit=*) QOS_MAX_SUBMIT=${1#*=}; shift ;;
     --no-accounting) ACCOUNTING=0; shift ;;
+    --no-job-comment) JOB_COMMENT=0; shift ;;
     --min-job-age) MIN_JOB_AGE=${2:?--min-job-age needs a value}; shift 2 ;;
     --min-job-age=*) MIN_JOB_AGE=${1#*=}; shift ;;
     --user) EXTRA_USERS+=("${2:?--user needs a value}"); shift 2 ;;
@@ -219,7 +221,9 @@ write_configs() {
 AccountingStorageHost=localhost
 AccountingStoragePort=6819
 AccountingStoragePass=$RUN/munge.socket
-AccountingStorageEnforce=associations,limits,qos
+AccountingStorageEnforce=associations,limits,qos"
+    # sacct's Comment field; most sites leave it off (--no-job-comment)
+    [ "$JOB_COMMENT" = 1 ] && acct_lines="$acct_lines
 AccountingStoreFlags=job_comment"
   else
     acct_lines="AccountingStorageType=accounting_storage/none"
@@ -451,8 +455,8 @@ start_slurm() {
 }
 
 mode_text() {
-  printf 'accounting=%s\nqos_max_submit=%s\nmin_job_age=%s\n' \
-    "$([ "$ACCOUNTING" = 1 ] && echo on || echo off)" "${QOS_MAX_SUBMIT:-none}" "$MIN_JOB_AGE"
+  printf 'accounting=%s\njob_comment=%s\nqos_max_submit=%s\nmin_job_age=%s\n' \
+    "$([ "$ACCOUNTING" = 1 ] && echo on || echo off)" "$([ "$JOB_COMMENT" = 1 ] && echo on || echo off)" "${QOS_MAX_SUBMIT:-none}" "$MIN_JOB_AGE"
 }
 write_mode() { mode_text >"$DIR/mode"; }
 

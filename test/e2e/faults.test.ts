@@ -57,6 +57,32 @@ describe('the summary is a view: its problems never stop the monitor', () => {
   }, 60_000);
 });
 
+describe('exactly once without job comments in accounting', () => {
+  it('sbatch timed out after the job was accepted, and the job left squeue before anyone looked: found by its SubmitLine, never submitted again', async () => {
+    // Most sites: sacct stores no Comment (no AccountingStoreFlags=job_comment); finished jobs leave squeue after 1 s.
+    s = sandbox({ FAKE_SLURM_MIN_JOB_AGE: '1' });
+    const { dir } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 1, evals: [{ run: 'r4', task: 'reverse_words', epoch: 0 }] });
+    s.faults({ sbatch: { fail: 1, accepted: true } });
+    const once = await s.cli(['run', dir, '--once', '--poll-interval', '0.5', '--stagger', '0']);
+    expect(once.stderr).not.toMatch(/internal error|    at /);
+    const state = () => readJson(join(dir, 'eval_jobs.json')).evaluations.r4_reverse_words_epoch0;
+    expect(state()).toMatchObject({ status: 'SUBMITTING', job_id: null });
+    const [job] = s.jobs();
+    expect(job).toBeDefined();
+    // The job ran and was gone from squeue long before the next link: only sacct knows it now.
+    await until('the job to leave squeue', () => {
+      const j = s.jobs()[0]!;
+      return j.end_time !== null && Date.now() / 1000 - j.end_time > 1.5;
+    });
+    const r = await s.cli(['run', dir, '--poll-interval', '0.5', '--stagger', '0'], { timeoutMs: 90_000 });
+    expect(r.stderr).not.toMatch(/internal error|    at /);
+    expect(r.exitCode).toBe(0);
+    expect(s.jobs()).toHaveLength(1);
+    expect(state()).toMatchObject({ status: 'COMPLETED', job_id: String(job!.id) });
+    expect(readFileSync(join(dir, 'run-inspect.log'), 'utf8')).toMatch(new RegExp(`RECONCILE: r4/reverse_words/epoch0\nDetails: .*\nResult: Job ID ${job!.id}`));
+  }, 90_000);
+});
+
 describe("the workflow's own eval_jobs.json", () => {
   it('is read, not refused: its job ids and states kept, nothing submitted twice, the rest submitted, noted in the log', async () => {
     s = sandbox();

@@ -106,8 +106,12 @@ describe('sacct', () => {
       expect(row[6]).toMatch(ISO);
       expect(row[7]).toMatch(ISO);
       expect(row[8]).toMatch(/^00:00:0\d$/);
-      expect(row.slice(9)).toEqual([c.work, row === rows[0] ? 'c1' : '', user, 'debug', 'UNLIMITED', expect.any(String), 'None']);
+      // No Comment: most sites do not set AccountingStoreFlags=job_comment.
+      expect(row.slice(9)).toEqual([c.work, '', user, 'debug', 'UNLIMITED', expect.any(String), 'None']);
     }
+    const comment = (env: Record<string, string> = {}) => c.run('sacct', ['-X', '-n', '-P', '-o', 'Comment,SubmitLine', '-j', String(ok)], { env }).stdout.trim();
+    expect(comment()).toBe('|sbatch --parsable -J good --comment c1 --wrap true');
+    expect(comment({ FAKE_SLURM_ACCOUNTING_STORE_FLAGS: 'job_comment' })).toBe('c1|sbatch --parsable -J good --comment c1 --wrap true');
   });
 
   it('shows .batch steps without -X, a header without -n, and cuts long values with +', async () => {

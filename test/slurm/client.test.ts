@@ -99,6 +99,23 @@ describe('slurm client', () => {
     expect(await slurm.accounting(['1'])).toBeNull();
   });
 
+  it("finds the user's recent jobs' comments in sacct's SubmitLine where accounting stores no Comment", async () => {
+    const tag = 'run-inspect:0123456789:abcdef012345';
+    const { run, calls } = scripted([
+      {
+        stdout: [
+          `201|COMPLETED|0:0|a|b|c|00:00:01||sbatch --parsable --comment=${tag} t_epoch0.slurm`,
+          `202|COMPLETED|0:0|a|b|c|00:00:01|${tag}|sbatch --parsable --comment=${tag} t_epoch1.slurm`,
+          '203|FAILED|1:0|a|b|c|00:00:01||sbatch --wrap echo a|b --comment x',
+          '204|PENDING|0:0|a|b|c|00:00:00||sbatch job.sh',
+        ].join('\n'),
+      },
+    ]);
+    const entries = await createSlurmClient({ run, sleep: noSleep }).accountingSince('alice', new Date(2026, 10, 29, 4, 0, 0));
+    expect(calls[0]!.args).toEqual(['-X', '-n', '-P', '--format=JobIDRaw,State,ExitCode,Submit,Start,End,Elapsed,Comment,SubmitLine', '--user=alice', '--starttime=2026-11-29T04:00:00']);
+    expect(entries!.map((e) => [e.jobId, e.comment])).toEqual([['201', tag], ['202', tag], ['203', 'x'], ['204', '']]);
+  });
+
   it('splits the sacct id list below the argument size limit at any size', () => {
     const ids = Array.from({ length: 50_000 }, (_, i) => String(10_000_000 + i));
     const chunks = chunkIds(ids);

@@ -78,7 +78,8 @@ export class MemorySlurm implements Slurm {
   async accountingSince(): Promise<AccountingEntry[] | null> {
     this.calls.push('sacct');
     if (!this.accountingEnabled) return null;
-    return this.jobs.filter((j) => j.inAccounting).map((j) => this.acct(j));
+    // The client reads each job's comment from its SubmitLine here (see createSlurmClient).
+    return this.jobs.filter((j) => j.inAccounting).map((j) => ({ ...this.acct(j), comment: j.comment }));
   }
 
   private acct(j: MemJob): AccountingEntry {
