@@ -2,9 +2,10 @@
 // purged from squeue before run-inspect sees them end), accounting disabled. Each describe puts the
 // cluster in its mode first (cluster.sh start <options>: a restart, a few seconds); the file puts
 // it back in the default mode at the end. Assertions check what SLURM itself reports.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resultText } from '../../src/report/eval-text.js';
 import { makeExperiment, type EvalDef } from '../support/make-experiment.mjs';
 import {
   cancelJobsUnder,
@@ -17,9 +18,11 @@ import {
   readJson,
   secondsOf,
   settledJobsUnder,
+  sleep,
   slurm,
   squeueAll,
   tagsOf,
+  userEnv,
   waitFor,
   workRoot,
 } from './support.js';
@@ -117,13 +120,48 @@ describe('MinJobAge=5 (accounting on): jobs leave squeue before run-inspect look
     for (const [key, [slurmState, exit, status, notes]] of Object.entries(want)) {
       expect(jobs.get(key)!.map((a) => [a.state, a.exitCode]), key).toEqual([[slurmState, exit]]);
       expect(state[key]).toMatchObject({ status, job_id: jobs.get(key)![0]!.id, slurm_state: slurmState });
-      expect(state[key].notes).toMatch(notes);
+      expect(resultText(state[key])).toMatch(notes);
     }
     // The second poll found every job gone from squeue and asked sacct once; nothing went MISSING.
     const text = log(dir);
     expect(text).not.toMatch(/MISSING|LOST/);
     expect((text.match(/^\[.*\] STATE_CHANGE: /gm) ?? []).length).toBe(5);
   }, 180_000);
+});
+
+describe('no job_comment in accounting (most sites), MinJobAge=5', () => {
+  beforeAll(async () => {
+    await clusterMode(['--no-job-comment', '--min-job-age', '5']);
+  });
+
+  it("sbatch's answer lost after the job was accepted, the job gone from squeue: found by its SubmitLine, submitted once", async () => {
+    const since = new Date(Date.now() - 2000);
+    const dir = join(work.root, 'lost_answer');
+    makeExperiment(dir, { fixture: 'with-status-tables', evals: [{ run: 'r4', task: 'reverse_words', epoch: 0 }], seconds: 1 });
+    // The real sbatch, whose first answer is lost on the way back (the controller accepted the job).
+    const shim = join(work.root, 'lost-answer-bin');
+    mkdirSync(shim, { recursive: true });
+    const sbatch = (await slurm('bash', ['-c', 'command -v sbatch'])).stdout.trim();
+    writeFileSync(
+      join(shim, 'sbatch'),
+      `#!/bin/bash\nout=$(${sbatch} "$@") || exit $?\nif [ ! -e "$0.lost" ]; then touch "$0.lost"; echo 'sbatch: error: Batch job submission failed: Socket timed out on send/recv operation' >&2; exit 1; fi\necho "$out"\n`,
+      { mode: 0o755 },
+    );
+    const started = Date.now();
+    const once = await cli(['run', dir, '--once', '--poll-interval', '1', '--stagger', '0'], { env: { PATH: `${shim}:${userEnv().PATH}` } });
+    expect(once.stderr).not.toMatch(/internal error/);
+    expect(evalState(dir).r4_reverse_words_epoch0).toMatchObject({ status: 'SUBMITTING', job_id: null });
+    const [job] = await settledJobsUnder(dir, since);
+    expect(job!.comment).toBe(''); // sacct has no Comment here
+    await waitFor('the job to leave squeue (MinJobAge)', async () => ((await slurm('squeue', ['-h', '-t', 'all', '-j', job!.id])).exitCode !== 0 ? true : undefined), 60_000, 1000);
+    await sleep(Math.max(0, started + 31_000 - Date.now())); // past the reconcile window
+    const r = await cli(['run', dir, '--poll-interval', '1', '--stagger', '0']);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.exitCode).toBe(0);
+    expect((await settledJobsUnder(dir, since)).map((a) => a.id)).toEqual([job!.id]);
+    expect(evalState(dir).r4_reverse_words_epoch0).toMatchObject({ status: 'COMPLETED', job_id: job!.id });
+    expect(log(dir)).toMatch(new RegExp(`RECONCILE: r4/reverse_words/epoch0\\nDetails: .*\\nResult: Job ID ${job!.id}`));
+  }, 240_000);
 });
 
 describe('accounting disabled (no slurmdbd): squeue -t all and the inspect logs instead of sacct', () => {
