@@ -66,13 +66,14 @@ export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> 
       jobs.evals.push(ev);
     } else unconfirmed++;
   }
+  const late = await lateLogs(m, state, now);
   if (jobs.keys.length === 0 && unconfirmed === 0) {
-    await applyPatches(m, [], now);
-    return { changes: [], byComment: null, commands: 0, userJobs: null };
+    await applyPatches(m, late, now);
+    return { changes: late.flatMap((p) => (p.change ? [p.change] : [])), byComment: null, commands: 0, userJobs: null };
   }
   // SLURM errors propagate: the caller logs the failed poll and nothing here was changed.
   const seen = await askSlurm(m, memory, jobs, unconfirmed > 0);
-  const patches = seen.patches;
+  const patches = [...late, ...seen.patches];
   for (const { key, ev, verdict } of seen.later) {
     const patch =
       verdict.kind !== 'active'
@@ -290,6 +291,27 @@ async function ended(m: Monitor, key: string, ev: EvalState, slurmState: SlurmTe
   };
   const shown = resultText({ ...ev, ...fields });
   return { key, jobId: ev.job_id, seen: ev.status, fields, change: change(key, ev, from, outcome.status, completed, elapsed, fields.log_path ?? null, shown) };
+}
+
+/**
+ * NFS and GPFS may list a log minutes after its job ended, past the grace: an eval FAILED with no
+ * log of its own is looked at again while its end is recent (--lost-after) and the monitor still
+ * polls, and is COMPLETED when its log now says success. The same job: its attempt is amended.
+ */
+async function lateLogs(m: Monitor, state: State, now: Date): Promise<Patch[]> {
+  const patches: Patch[] = [];
+  for (const key of evalKeys(state)) {
+    const ev = state.evaluations[key]!;
+    if (ev.status !== 'FAILED' || ev.log_path !== null || !ev.job_id || (ev.slurm_state !== 'COMPLETED' && ev.slurm_state !== 'FAILED')) continue;
+    const end = parseTimestamp(ev.completed ?? '');
+    if (!end || now.getTime() - end.getTime() > m.options.lostAfterS * 1000) continue;
+    const outcome = await resolveOutcome(m.experimentDir, ev, ev.slurm_state, null);
+    if (outcome.status !== 'COMPLETED') continue;
+    const attempts = ev.attempts.map((a) => (a.job_id === ev.job_id ? { ...a, status: outcome.status, reason: outcome.notes } : a));
+    const fields: Partial<EvalState> = { status: 'COMPLETED', log_path: outcome.logPath, notes: outcome.notes, samples: samplesOf(outcome.log!), scores: outcome.log!.scores, attempts };
+    patches.push({ key, jobId: ev.job_id, seen: ev.status, fields, change: change(key, ev, 'FAILED', 'COMPLETED', ev.completed, ev.elapsed, outcome.logPath, resultText({ ...ev, ...fields })) });
+  }
+  return patches;
 }
 
 /** Samples done (of total) from a running inspect log's journal, or null. */

@@ -191,6 +191,27 @@ describe('poll', () => {
     expect(await evOf()).toMatchObject({ status: 'FAILED', notes: 'no inspect log in Llama-3.2-3B_base/eval/logs' });
   });
 
+  it('a log listed only after the grace turns FAILED "no inspect log" into COMPLETED; a failed log changes nothing', async () => {
+    const m = await submitted();
+    const [a, b] = m.slurm.jobs;
+    const keyOf = async (id: string) => Object.entries(await evals(m)).find(([, e]) => e.job_id === id)![0];
+    const [keyA, keyB] = [await keyOf(a!.id), await keyOf(b!.id)];
+    m.slurm.set(a!.id, { state: 'COMPLETED' });
+    m.slurm.set(b!.id, { state: 'COMPLETED' });
+    await poll(m, fresh());
+    m.advance(2 * 60);
+    await poll(m, fresh());
+    expect((await evals(m))[keyA]).toMatchObject({ status: 'FAILED', notes: expect.stringMatching(/^no inspect log in /) });
+    await writeLog(m, keyA); // GPFS lists it minutes late
+    await writeLog(m, keyB, 'error');
+    m.advance(60);
+    const r = await poll(m, fresh());
+    expect((await evals(m))[keyA]).toMatchObject({ status: 'COMPLETED', log_path: expect.stringMatching(/\.eval$/), notes: '' });
+    expect((await evals(m))[keyA]!.attempts.map((t) => t.status)).toEqual(['COMPLETED']);
+    expect((await evals(m))[keyB]).toMatchObject({ status: 'FAILED', notes: expect.stringMatching(/^no inspect log in /) });
+    expect(r.changes.map((c) => [c.key, c.from, c.to])).toEqual([[keyA, 'FAILED', 'COMPLETED']]);
+  });
+
   it('a log that shows up within the grace makes the eval COMPLETED, not FAILED "no inspect log"', async () => {
     const m = await submitted();
     const id = m.slurm.jobs[0]!.id;
