@@ -29,6 +29,15 @@ export function fileFault(e: unknown): string | null {
   return `${path ?? 'a file'}: ${FILE_FAULTS[code]} (${code}); eval_jobs.json is kept whole: run again when it is fixed`;
 }
 
+// A full disk or quota clears when someone makes room: a monitor link waits for that, polling on.
+const PASSING = new Set(['ENOSPC', 'EDQUOT']);
+
+/** `path: no space left on the device (ENOSPC)` for a fault that clears by itself, else null. */
+export function passingFileFault(e: unknown): string | null {
+  const { code, path } = (e ?? {}) as NodeJS.ErrnoException;
+  return typeof code === 'string' && PASSING.has(code) ? `${path ?? 'a file'}: ${FILE_FAULTS[code]} (${code})` : null;
+}
+
 /** SLURM's commands are missing or the controller cannot be reached. */
 export class SlurmUnavailableError extends Error {
   readonly exitCode = 3;

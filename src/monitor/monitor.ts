@@ -9,7 +9,7 @@ import { evalLabel, type EvalSpec, type UnscriptedEval } from '../domain.js';
 import { isTerminal } from '../status.js';
 import { checkModel } from '../experiment/checkpoints.js';
 import type { Design } from '../experiment/design.js';
-import { SlurmUnavailableError, UserError } from '../errors.js';
+import { passingFileFault, SlurmUnavailableError, UserError } from '../errors.js';
 import { allSucceeded, countByStatus, countsLine, finalSummary, formatCounts } from '../report/final.js';
 import { resultRows, resultsSection } from '../report/results.js';
 import type { LogEntry } from '../report/runlog.js';
@@ -144,16 +144,17 @@ async function monitorLoop(
     await knobs.refresh();
     if (await detachRequested(m)) return detach(m);
     try {
-      await pass(m, memory, announced, () => stopReason() !== null);
+      await passOrLogFailure(m, memory, announced, () => stopReason() !== null);
+      state = (await m.store.current())!;
+      await syncSummary(state);
     } catch (e) {
-      // A failed poll is logged and retried at the next interval; it never marks a job finished.
-      if (!(e instanceof SlurmCommandError)) throw e;
-      m.progress.warn(`poll failed: ${e.message}; retrying in ${m.options.pollIntervalS} s`);
-      await recordFailedPoll(m, m.clock.now());
-      await m.runlog.write('STATUS_CHECK', 'Polling SLURM', [['Result', `Poll failed: ${e.message}; retrying at the next interval`]]);
+      // Disk full or over quota (common on /scratch): nothing is written until someone makes room,
+      // then the next pass goes on. eval_jobs.json is written whole or not at all.
+      const fault = passingFileFault(e);
+      if (!fault) throw e;
+      m.progress.warn(`${fault}; still polling, retrying in ${m.options.pollIntervalS} s`);
+      state = (await m.store.current())!;
     }
-    state = (await m.store.current())!;
-    await syncSummary(state);
     if (everyEvalEnded(state)) return finish(m, state, design, out);
     if (m.options.once) return pause('--once');
     const reason = stopReason(m.options.pollIntervalS);
@@ -163,6 +164,18 @@ async function monitorLoop(
     // A signal (scancel, walltime) wakes the sleep: leave without another poll.
     const woken = stopReason();
     if (woken) return pause(woken);
+  }
+}
+
+/** One pass; a failed poll is logged and retried at the next interval, and never marks a job finished. */
+async function passOrLogFailure(m: Monitor, memory: PollMemory, announced: { allSubmitted: boolean }, stopping: () => boolean): Promise<void> {
+  try {
+    await pass(m, memory, announced, stopping);
+  } catch (e) {
+    if (!(e instanceof SlurmCommandError)) throw e;
+    m.progress.warn(`poll failed: ${e.message}; retrying in ${m.options.pollIntervalS} s`);
+    await recordFailedPoll(m, m.clock.now());
+    await m.runlog.write('STATUS_CHECK', 'Polling SLURM', [['Result', `Poll failed: ${e.message}; retrying at the next interval`]]);
   }
 }
 

@@ -1,5 +1,5 @@
 // Faults a night on a shared cluster brings, through the bundle on fake-slurm: the monitor goes on.
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -184,4 +184,31 @@ describe.skipIf(process.getuid?.() !== 0)("the machine's faults", () => {
       await execa('umount', [mnt], { reject: false });
     }
   });
+
+  it('a disk that fills up mid-run: the link says so and polls on; once there is room every eval ends COMPLETED', async () => {
+    s = sandbox();
+    const mnt = join(s.root, 'scratch');
+    mkdirSync(mnt);
+    await execa('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]);
+    try {
+      const evals = [0, 1].map((epoch) => ({ run: 'r4', task: 'reverse_words', epoch }));
+      const { dir } = experiment(s, 'scratch/words', { fixture: 'with-status-tables', seconds: 6, evals });
+      // The jobs' inspect logs live elsewhere: only run-inspect's own writes meet the full disk.
+      mkdirSync(join(s.root, 'logs'));
+      symlinkSync(join(s.root, 'logs'), join(dir, 'r4', 'eval', 'logs'));
+      const state = () => readJson(join(dir, 'eval_jobs.json'));
+      const run = s.spawn(['run', dir, '--poll-interval', '0.3', '--stagger', '0']);
+      await until('both evals running', () => existsSync(join(dir, 'eval_jobs.json')) && Object.values<any>(state().evaluations).every((e) => e.status === 'RUNNING'));
+      await execa('dd', ['if=/dev/zero', `of=${join(mnt, 'filler')}`, 'bs=1M'], { reject: false }); // until ENOSPC
+      await sleep(1500); // several polls with every write refused
+      rmSync(join(mnt, 'filler'));
+      const r = await run;
+      expect(r.stderr).toMatch(/no space left on the device \(ENOSPC\); still polling/);
+      expect(r.stderr).not.toMatch(/internal error|    at /);
+      expect(r.exitCode).toBe(0);
+      for (const e of Object.values<any>(state().evaluations)) expect(e.status).toBe('COMPLETED');
+    } finally {
+      await execa('umount', ['-l', mnt], { reject: false });
+    }
+  }, 60_000);
 });
