@@ -22,7 +22,7 @@ import { upsertSection } from './report/summary-table.js';
 import type { QueueEntry } from './slurm/client.js';
 import { parseJobState } from './slurm/states.js';
 import { formatTimestamp } from './slurm/time.js';
-import { acquireMonitorLock } from './state/lock.js';
+import { acquireMonitorLock, monitorLockHeld } from './state/lock.js';
 import type { State } from './state/schema.js';
 import { readState, resubmission, setEval } from './state/store.js';
 import { isInFlight, isRetryable } from './status.js';
@@ -52,7 +52,9 @@ export async function statusCommand(m: Monitor, json: boolean, out: (text: strin
     jobs: links.map((l) => ({ job_id: l.jobId, state: l.state, reason: l.reason })),
     never_starts: links.filter((l) => l.state === 'PENDING' && l.reason === 'DependencyNeverSatisfied').map((l) => l.jobId),
     links: state.monitor.links.length,
-    holder: state.monitor.holder,
+    // A monitor killed outright (SIGKILL, a node failure) leaves its name behind: only a live lock says it runs.
+    holder: state.monitor.holder && (await monitorLockHeld(m.layout.monitorLock)) ? state.monitor.holder : null,
+    last_holder: state.monitor.holder,
     last_poll: state.last_poll,
     last_successful_poll: state.last_successful_poll,
     next_poll: state.next_poll,
@@ -72,6 +74,7 @@ export async function statusCommand(m: Monitor, json: boolean, out: (text: strin
   if (monitor.never_starts.length) lines.push(`WARNING: monitor job ${monitor.never_starts.join(', ')} can never start (DependencyNeverSatisfied): run \`run-inspect stop\` then \`run-inspect launch\``);
   lines.push(`Links so far: ${monitor.links}   Last poll: ${monitor.last_poll ?? '-'}   Last successful poll: ${monitor.last_successful_poll ?? '-'}   Next poll due: ${monitor.next_poll ?? '-'}`);
   if (monitor.holder) lines.push(`Active monitor: ${monitor.holder}`);
+  else if (monitor.last_holder) lines.push(`No monitor running: the last one (${monitor.last_holder}) ended without a word (killed?); \`run-inspect run\` or \`launch\` resumes`);
   if (monitor.finished) lines.push(`Finished: ${monitor.finished}`);
   if (queueError) lines.push(`squeue failed, states are from the last poll: ${queueError}`);
   out(`${lines.join('\n')}\n`);

@@ -30,6 +30,11 @@ export interface MonitorLock {
   readonly compromised: boolean;
 }
 
+/** Whether a live monitor holds the lock: it exists and its holder refreshed it within the stale period. */
+export async function monitorLockHeld(lockPath: string): Promise<boolean> {
+  return lockfile.check(lockPath.replace(/\.lock$/, ''), { realpath: false, lockfilePath: lockPath, stale: MONITOR_LOCK_STALE_MS });
+}
+
 /**
  * Take the monitor lock, or return null when someone else holds it. `waitMs` > 0 keeps trying
  * that long (a chain link whose predecessor was killed waits for its stale lock to expire).

@@ -69,13 +69,18 @@ describe('crash safety', () => {
     const { dir } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 1 });
     const child = s.spawn(['run', dir, '--poll-interval', '0.5', '--stagger', '0']);
     const lock = join(dir, 'run-inspect.lock');
-    while (!existsSync(lock)) await sleep(20);
+    const holder = () => (existsSync(join(dir, 'eval_jobs.json')) ? readJson(join(dir, 'eval_jobs.json')).monitor.holder : null);
+    while (!existsSync(lock) || !holder()) await sleep(20);
     child.kill('SIGKILL');
     await child;
     const killedAt = statSync(lock).mtimeMs;
     const early = await s.cli(['run', dir, '--poll-interval', '0.5', '--stagger', '0']);
     expect(early.exitCode).toBe(2);
     await sleep(Math.max(0, killedAt + 3_500 - Date.now()));
+    // status no longer shows the dead monitor as running once its lock is stale
+    const status = await s.cli(['status', dir]);
+    expect(status.stdout).not.toMatch(/Active monitor/);
+    expect(status.stdout).toContain(`No monitor running: the last one (${holder()}) ended without a word`);
     const later = await s.cli(['run', dir, '--poll-interval', '0.5', '--stagger', '0']);
     expect(later.exitCode).toBe(0);
     for (const jobs of jobsPerScript(s, dir).values()) expect(jobs).toHaveLength(1);
