@@ -1,5 +1,6 @@
-// The main metric by epoch as a small SVG, one panel per task, written by hand so that GitHub shows
-// it inside experiment_summary.md: plain SVG 1.1, no scripts, no external references, text escaped.
+// The main metric by epoch as a small SVG, one panel per task: ± stderr as error bars, the base
+// model as a dashed line. Written by hand so that GitHub shows it inside experiment_summary.md:
+// plain SVG 1.1, no scripts, no external references, text escaped.
 
 import { chooseMainMetric, type MainMetric, type ResultRow } from './results.js';
 
@@ -13,8 +14,8 @@ const LEGEND_CHARS = 22;
 interface Series {
   run: string;
   color: string;
-  /** Ascending by epoch. */
-  points: { epoch: number; value: number }[];
+  /** Ascending by epoch; `stderr` draws an error bar (± stderr). */
+  points: { epoch: number; value: number; stderr: number | null }[];
   /** The value of the run's base (no epoch) eval, drawn as a dashed line. */
   control: number | null;
 }
@@ -66,8 +67,9 @@ function plotData(rows: ResultRow[], main: MainMetric): Panel[] {
     panels.set(row.task, series);
     const s = series.get(row.run) ?? { run: row.run, color: colors.get(row.run)!, points: [], control: null };
     series.set(row.run, s);
+    const stderr = main.stderrKey ? (row.metrics[main.stderrKey] ?? null) : null;
     if (row.epoch === null) s.control = value;
-    else s.points.push({ epoch: row.epoch, value });
+    else s.points.push({ epoch: row.epoch, value, stderr });
   }
   return [...panels]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -87,7 +89,7 @@ interface Box {
 function drawPanel(panel: Panel, main: MainMetric, width: number, height: number): string[] {
   const box: Box = { left: MARGIN.left, right: width - LEGEND.width - 16, top: MARGIN.top, bottom: height - MARGIN.bottom };
   const epochs = panel.series.flatMap((s) => s.points.map((p) => p.epoch));
-  const values = panel.series.flatMap((s) => [...s.points.map((p) => p.value), ...(s.control === null ? [] : [s.control])]);
+  const values = panel.series.flatMap((s) => [...s.points.flatMap((p) => (p.stderr === null ? [p.value] : [p.value - p.stderr, p.value + p.stderr])), ...(s.control === null ? [] : [s.control])]);
   const x = epochScale(epochs, box);
   const y = valueScale(values, box);
   return [
@@ -116,9 +118,16 @@ function drawSeries(s: Series, box: Box, x: (e: number) => number, y: (v: number
   if (s.points.length > 0) {
     const points = s.points.map((p) => [num(x(p.epoch)), num(y(p.value))] as const);
     out.push(`<polyline points="${points.map(([px, py]) => `${px},${py}`).join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
+    for (const p of s.points) if (p.stderr !== null && p.stderr > 0) out.push(errorBar(x(p.epoch), y(p.value - p.stderr), y(p.value + p.stderr), s.color));
     out.push(...points.map(([px, py]) => `<circle cx="${px}" cy="${py}" r="3.5" fill="${s.color}"/>`));
   }
   return out;
+}
+
+/** ± stderr: a vertical line with short caps. */
+function errorBar(px: number, low: number, high: number, color: string): string {
+  const [a, b, c, d] = [num(px - 4), num(px), num(px + 4), num(low)];
+  return `<path d="M${b},${d}V${num(high)}M${a},${d}H${c}M${a},${num(high)}H${c}" fill="none" stroke="${color}" stroke-width="1.5"/>`;
 }
 
 /** A sample of the line (dashed for a control run) and the run's name, cut to fit. */

@@ -6,6 +6,7 @@ import type { DesignRun } from '../experiment/design.js';
 import { UserError } from '../errors.js';
 import { chooseMain, formatValue } from '../inspect/format.js';
 import type { EvalState, State } from '../state/schema.js';
+import { answers, type Estimate, type TaskAnswer, type VsBase } from './compare.js';
 
 export interface ResultRow {
   key: string;
@@ -19,6 +20,8 @@ export interface ResultRow {
   metrics: Record<string, number | null>;
   /** Every All Runs column but Run Name, by header; '' when the run is not in All Runs. */
   params: Record<string, string>;
+  /** Samples scored (the finished log's count). */
+  samples: number | null;
   job_id: string | null;
   elapsed: string | null;
   log_path: string | null;
@@ -54,6 +57,7 @@ export function resultRows(state: State, summary: { runs: ReadonlyArray<Pick<Des
     state: ev.status,
     metrics: metricsOf(ev),
     params: Object.fromEntries(headers.map((h) => [h, runs.get(ev.run)?.params[h] ?? ''])),
+    samples: ev.samples?.done ?? null,
     job_id: ev.job_id,
     elapsed: ev.elapsed,
     log_path: ev.log_path,
@@ -110,13 +114,15 @@ export function chooseMainMetric(rows: ResultRow[]): MainMetric | null {
 // report --format md | csv | json
 
 export function formatReport(rows: ResultRow[], format: ReportFormat): string {
+  const main = chooseMainMetric(rows);
+  const found = main ? answers(rows, main) : [];
   switch (format) {
     case 'md':
-      return markdownReport(rows);
+      return `${markdownReport(rows)}${main && found.length ? `\n${answersMarkdown(found, main)}` : ''}`;
     case 'csv':
-      return csvReport(rows);
+      return csvReport(rows, found);
     case 'json':
-      return `${JSON.stringify({ rows }, null, 2)}\n`;
+      return `${JSON.stringify({ rows, main_metric: main, answers: found.map(answerJson) }, null, 2)}\n`;
     default: // the CLI passes what the user typed
       throw new UserError(`unknown report format ${JSON.stringify(format)} (use md, csv or json)`);
   }
@@ -145,9 +151,11 @@ function markdownReport(rows: ResultRow[]): string {
   return `${markdownTable(header, body)}\n`;
 }
 
-function csvReport(rows: ResultRow[]): string {
+/** `vs_base*`: the main metric's difference from the task's base model and its 95% interval. */
+function csvReport(rows: ResultRow[], found: TaskAnswer[]): string {
   const { params, metrics } = columns(rows);
-  const header = ['key', 'run', 'task', 'epoch', 'state', ...params, ...metrics, 'job_id', 'elapsed', 'log_path', 'reason'];
+  const header = ['key', 'run', 'task', 'epoch', 'state', ...params, ...metrics, 'job_id', 'elapsed', 'log_path', 'reason', 'vs_base', 'vs_base_low', 'vs_base_high'];
+  const vs = new Map(found.flatMap((a) => [...a.vsBase]));
   const body = rows.map((r) => [
     r.key,
     r.run,
@@ -160,6 +168,9 @@ function csvReport(rows: ResultRow[]): string {
     r.elapsed,
     r.log_path,
     r.reason,
+    vs.get(r.key)?.diff ?? null,
+    vs.get(r.key)?.low ?? null,
+    vs.get(r.key)?.high ?? null,
   ]);
   // RFC 4180: CRLF between records, including after the last one.
   return [header, ...body].map((cells) => cells.map(csvCell).join(',')).join('\r\n') + '\r\n';
@@ -179,6 +190,42 @@ function csvCell(value: string | number | null): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The answers: best epochs, best run, against the base model
+
+/**
+ * Per task: the best eval, then each run's best epoch against the base model with the 95% interval
+ * of the difference, saying when it includes 0 and when the sample counts differ.
+ */
+export function answersMarkdown(found: TaskAnswer[], main: MainMetric): string {
+  const out: string[] = [];
+  const value = (e: Estimate) => (e.stderr === null ? formatNumber(e.value) : `${formatNumber(e.value)} ± ${formatNumber(e.stderr)}`);
+  for (const a of found) {
+    if (!a.best) continue;
+    out.push(`Best on ${codeSpan(a.task)} (${codeSpan(main.name)}, higher is better): **${markdownText(a.best.run)}** ${epochLabel(a.best.epoch)}, ${value(a.best)}.`, '');
+    const vsHeader = a.base ? [`vs base (${value(a.base)})`, '95% interval'] : [];
+    const body = a.bestPerRun.map((e) => {
+      const vs = a.vsBase.get(e.key) ?? null;
+      return [e.run, epochLabel(e.epoch), value(e), ...(a.base ? [vs ? signed(vs.diff) : '', vs ? interval(vs) : ''] : [])];
+    });
+    out.push(markdownTable(['Run', 'Best epoch', main.name, ...vsHeader], body), '');
+  }
+  return `${out.join('\n')}`;
+}
+
+const signed = (v: number) => (v >= 0 ? `+${formatNumber(v)}` : formatNumber(v));
+
+function interval(v: VsBase): string {
+  if (v.low === null || v.high === null) return 'no stderr';
+  const text = `${signed(v.low)} to ${signed(v.high)}`;
+  const notes = [v.includesZero ? 'includes 0: no difference shown' : '', v.nDiffers ? 'n differs' : ''].filter(Boolean);
+  return notes.length ? `${text} (${notes.join('; ')})` : text;
+}
+
+function answerJson(a: TaskAnswer) {
+  return { task: a.task, base: a.base, best: a.best, best_per_run: a.bestPerRun, vs_base: Object.fromEntries(a.vsBase) };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The `## Results` section
 
 /**
@@ -191,6 +238,8 @@ export function resultsSection(rows: ResultRow[], generatedAt: string, chartFile
   const columns = uniqueColumns(rows);
   const tasks = [...new Set(columns.map((c) => c.task))];
   const lines = [metricLine(main, tasks, generatedAt), '', resultsTable(rows, columns, main)];
+  const found = main ? answers(rows, main) : [];
+  if (main && found.some((a) => a.best)) lines.push('', answersMarkdown(found, main).trimEnd());
   if (main && chartFile) lines.push('', `![${markdownText(`${main.name} by epoch`)}](${linkTarget(chartFile)})`);
   return `${lines.join('\n')}\n`;
 }

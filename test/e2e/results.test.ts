@@ -20,17 +20,19 @@ describe('results', () => {
     const csv = await s.cli(['report', dir, '--format', 'csv']);
     expect(csv.exitCode).toBe(0);
     const [header, ...rows] = csv.stdout.trim().split('\r\n');
-    expect(header).toBe('key,run,task,epoch,state,Model,LoRA Rank,Batch Size,Type,Est. Time,match/accuracy,match/stderr,job_id,elapsed,log_path,reason');
+    expect(header).toBe('key,run,task,epoch,state,Model,LoRA Rank,Batch Size,Type,Est. Time,match/accuracy,match/stderr,job_id,elapsed,log_path,reason,vs_base,vs_base_low,vs_base_high');
     expect(rows).toHaveLength(7);
-    expect(rows.find((r) => r.startsWith('r16_reverse_words_epoch0,'))).toMatch(/^r16_reverse_words_epoch0,r16,reverse_words,0,COMPLETED,Llama-3.2-3B-Instruct,16,8,Fine-tuned,~30min,0\.8,0\.011,\d+,\dm \d+s,r16\/eval\/logs\/.*\.eval,$/);
-    expect(rows.find((r) => r.startsWith('r16_reverse_words_epoch2,'))).toMatch(/,FAILED,.*,,,\d+,.*,inspect error: ValueError: tokenizer config not found in checkpoint$/);
+    expect(rows.find((r) => r.startsWith('r16_reverse_words_epoch0,'))).toMatch(/^r16_reverse_words_epoch0,r16,reverse_words,0,COMPLETED,Llama-3.2-3B-Instruct,16,8,Fine-tuned,~30min,0\.8,0\.011,\d+,\dm \d+s,r16\/eval\/logs\/.*\.eval,,0,-0\.0\d+,0\.0\d+$/);
+    expect(rows.find((r) => r.startsWith('r16_reverse_words_epoch2,'))).toMatch(/,FAILED,.*,,,\d+,.*,inspect error: ValueError: tokenizer config not found in checkpoint,,,$/);
 
     const json = JSON.parse((await s.cli(['report', dir, '--format', 'json'])).stdout);
     expect(json.rows).toHaveLength(7);
     expect(json.rows[0]).toHaveProperty('metrics');
+    expect(json.answers.map((a: { task: string }) => a.task)).toEqual(['reverse_words']);
     const md = await s.cli(['report', dir, '--output', join(s.root, 'report.md')]);
     expect(md.stdout).toBe('');
     expect(readFileSync(join(s.root, 'report.md'), 'utf8')).toMatch(/^\| Run \| Task \| Epoch \| State \|/);
+    expect(readFileSync(join(s.root, 'report.md'), 'utf8')).toContain('Best on `reverse_words` (`accuracy`, higher is better):');
     expect((await s.cli(['report', dir, '--format', 'xml'])).exitCode).toBe(2);
 
     const before = readFileSync(join(dir, 'experiment_summary.md'), 'utf8');

@@ -5,7 +5,7 @@ import type { ResultRow } from '../../src/report/results.js';
 
 function row(run: string, epoch: number | null, state: string, accuracy: number | null, task = 'reverse_words'): ResultRow {
   const metrics = { 'match/accuracy': accuracy, 'match/stderr': 0.01 };
-  return { key: `${run}_${task}_${epoch ?? 'base'}`, run, task, epoch, state, metrics, params: {}, job_id: null, elapsed: null, log_path: null, reason: null };
+  return { key: `${run}_${task}_${epoch ?? 'base'}`, run, task, epoch, state, metrics, params: {}, samples: null, job_id: null, elapsed: null, log_path: null, reason: null };
 }
 
 /** 2 runs × 2 epochs (one FAILED) and a control, as resultRows orders them. */
@@ -83,6 +83,22 @@ describe('metricChart', () => {
     expect(svg.match(/<circle /g)).toHaveLength(3);
     expect(svg.match(/stroke-dasharray/g)).toHaveLength(2); // the control's line and its legend sample
     for (const name of ['r4', 'r16', 'Llama-3.2-3B_base']) expect(svg).toContain(`>${name}</text>`);
+  });
+
+  test('an error bar of ± stderr at each point (stderr 0.01 → 0.02 of the 0–1 axis); none without a stderr', () => {
+    const svg = metricChart(ROWS)!;
+    const bars = [...svg.matchAll(/<path d="M([\d.]+),([\d.]+)V([\d.]+)M/g)].map((m) => [Number(m[1]), Number(m[2]), Number(m[3])]);
+    expect(bars).toHaveLength(3); // r4 epochs 0 and 1, r16 epoch 0 (the failed eval and the control have none)
+    const points = [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    // each bar is centred on a point, and 0.02 of the axis tall (0.01 either side)
+    const axis = Math.abs(Number(/<path d="M[\d.]+,([\d.]+)V([\d.]+)H/.exec(svg)![2]) - Number(/<path d="M[\d.]+,([\d.]+)V/.exec(svg)![1]));
+    for (const [x, low, high] of bars) {
+      const point = points.find(([px]) => px === x && points.some(([, py]) => Math.abs(py - (low! + high!) / 2) < 0.2))!;
+      expect(point).toBeDefined();
+      expect(Math.abs(low! - high!)).toBeCloseTo(axis * 0.02, 0);
+    }
+    const noErr = metricChart(ROWS.map((r) => ({ ...r, metrics: { 'match/accuracy': r.metrics['match/accuracy']! } })))!;
+    expect(noErr).not.toMatch(/<path d="M[\d.]+,[\d.]+V[\d.]+M/);
   });
 
   test('axes with ticks: 0–1 for scores, one tick per epoch, titled by task and metric', () => {

@@ -58,7 +58,7 @@ const rows = () => resultRows(experimentState(), SUMMARY);
 
 /** A row as a test needs it: only the fields that matter given. */
 function row(run: string, epoch: number | null, state: string, metrics: ResultRow['metrics'] = {}, extra: Partial<ResultRow> = {}): ResultRow {
-  return { key: evalKey(run, TASK, epoch), run, task: TASK, epoch, state, metrics, params: {}, job_id: null, elapsed: null, log_path: null, reason: null, ...extra };
+  return { key: evalKey(run, TASK, epoch), run, task: TASK, epoch, state, metrics, params: {}, samples: null, job_id: null, elapsed: null, log_path: null, reason: null, ...extra };
 }
 
 /** Cell texts of the first GFM table, as a markdown renderer reads them. */
@@ -163,7 +163,9 @@ describe('formatReport md', () => {
     );
     expect(lines[5]).toBe('| r16 | reverse_words | epoch 1 | FAILED | Llama-3.2-3B-Instruct | 16 | 8 | Fine-tuned | ~30min | - | - | - | - | 4410032 | 0m 41s | - | CUDA out of memory |');
     expect(lines[6]).toContain('| Llama-3.2-3B_base | reverse_words | base | COMPLETED |');
-    expect(lines).toHaveLength(2 + 6 + 1); // header, delimiter, rows, final ''
+    // then the answers (the same block as the ## Results section's; see resultsSection)
+    expect(lines[7]).toContain('| zz_extra | reverse_words | epoch 0 | PENDING |');
+    expect(lines.slice(8, 10)).toEqual(['', 'Best on `reverse_words` (`accuracy`, higher is better): **r4** epoch 1, 0.873 ± 0.011.']);
   });
 
   test('a renderer reads every cell back: `|` escaped, line breaks as spaces, no HTML or emphasis', () => {
@@ -181,14 +183,19 @@ describe('formatReport csv', () => {
     const text = formatReport(rows(), 'csv');
     const lines = text.split('\r\n');
     expect(lines[0]).toBe(
-      'key,run,task,epoch,state,Model,LoRA Rank,Batch Size,Type,Est. Time,match/accuracy,match/stderr,edit_distance/mean,edit_distance/stderr,job_id,elapsed,log_path,reason',
+      'key,run,task,epoch,state,Model,LoRA Rank,Batch Size,Type,Est. Time,match/accuracy,match/stderr,edit_distance/mean,edit_distance/stderr,job_id,elapsed,log_path,reason,vs_base,vs_base_low,vs_base_high',
     );
-    expect(lines[1]).toBe(
+    // vs base: 0.6 - 0.412 = 0.188 ± 1.96·√(0.0155² + 0.0156²) = ± 0.043102
+    const [diff, low, high] = lines[1]!.split(',').slice(-3).map(Number);
+    expect(lines[1]!.split(',').slice(0, -3).join(',')).toBe(
       'r4_reverse_words_epoch0,r4,reverse_words,0,COMPLETED,Llama-3.2-3B-Instruct,4,8,Fine-tuned,~25min,0.6,0.0155,,0.05,4410033,4m 52s,r4/eval/logs/2025-10-20T10-45-00-00-00_reverse_words_4410033.eval,',
     );
-    expect(lines[4]).toBe('r16_reverse_words_epoch1,r16,reverse_words,1,FAILED,Llama-3.2-3B-Instruct,16,8,Fine-tuned,~30min,,,,,4410032,0m 41s,,CUDA out of memory');
-    expect(lines[5]).toMatch(/^Llama-3.2-3B_base_reverse_words_base,Llama-3.2-3B_base,reverse_words,,COMPLETED,Llama-3.2-3B-Instruct,-,-,Control,/);
-    expect(parseCsv(text).every((r) => r.length === 18)).toBe(true);
+    expect(diff).toBeCloseTo(0.188, 10);
+    expect(low).toBeCloseTo(0.144898, 5);
+    expect(high).toBeCloseTo(0.231102, 5);
+    expect(lines[4]).toBe('r16_reverse_words_epoch1,r16,reverse_words,1,FAILED,Llama-3.2-3B-Instruct,16,8,Fine-tuned,~30min,,,,,4410032,0m 41s,,CUDA out of memory,,,');
+    expect(lines[5]).toMatch(/^Llama-3.2-3B_base_reverse_words_base,Llama-3.2-3B_base,reverse_words,,COMPLETED,Llama-3.2-3B-Instruct,-,-,Control,.*,,,$/);
+    expect(parseCsv(text).every((r) => r.length === 21)).toBe(true);
   });
 
   test('RFC 4180 quoting of commas, quotes and line breaks', () => {
@@ -211,11 +218,17 @@ describe('formatReport csv', () => {
 });
 
 describe('formatReport json', () => {
-  test('{rows} pretty-printed, read back equal; NaN is null', () => {
+  test('{rows, main_metric, answers} pretty-printed, rows read back equal; NaN is null', () => {
     const all = rows();
     const text = formatReport(all, 'json');
     expect(text.startsWith('{\n  "rows": [\n    {\n      "key": "r4_reverse_words_epoch0",')).toBe(true);
-    expect(JSON.parse(text)).toEqual({ rows: all });
+    const json = JSON.parse(text);
+    expect(json.rows).toEqual(all);
+    expect(json.main_metric).toEqual({ key: 'match/accuracy', scorer: 'match', name: 'accuracy', stderrKey: 'match/stderr' });
+    expect(json.answers).toHaveLength(1);
+    expect(json.answers[0]).toMatchObject({ task: 'reverse_words', base: { run: 'Llama-3.2-3B_base', value: 0.412 }, best: { run: 'r4', epoch: 1, value: 0.8734 } });
+    expect(json.answers[0].best_per_run.map((e: { run: string }) => e.run)).toEqual(['r4', 'r16']);
+    expect(json.answers[0].vs_base.r16_reverse_words_epoch0).toMatchObject({ includesZero: false, nDiffers: false });
     expect(JSON.parse(text).rows[0].metrics['edit_distance/mean']).toBeNull();
   });
 
@@ -238,6 +251,14 @@ describe('resultsSection', () => {
         '| r16 | — | 0.714 ± 0.014 | FAILED |',
         '| Llama-3.2-3B_base | 0.412 ± 0.016 | — | — |',
         '| zz_extra | — | PENDING | — |',
+        '',
+        'Best on `reverse_words` (`accuracy`, higher is better): **r4** epoch 1, 0.873 ± 0.011.',
+        '',
+        // 0.8734 - 0.412 = 0.4614 ± 1.96·√(0.0112² + 0.0156²) = ± 0.03764; 0.714 - 0.412 = 0.302 ± 0.04148
+        '| Run | Best epoch | accuracy | vs base (0.412 ± 0.016) | 95% interval |',
+        '|---|---|---|---|---|',
+        '| r4 | epoch 1 | 0.873 ± 0.011 | +0.461 | +0.424 to +0.499 |',
+        '| r16 | epoch 0 | 0.714 ± 0.014 | +0.302 | +0.261 to +0.343 |',
         '',
         '![accuracy by epoch](results-accuracy.svg)',
         '',
