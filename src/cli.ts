@@ -57,7 +57,8 @@ launch options (plus any run option, passed on to every link):
 
 status options:  --json
 stop options:    --cancel-evals
-retry options:   KEY... | --failed   --launch (queue a monitor if none is running)
+retry options:   KEY... | --failed [--class infrastructure|out of memory|timeout|code/config|cancelled|unknown]
+                 --launch (queue a monitor if none is running)
 report options:  --format md|csv|json (default md)  --output FILE
                  --write (add/update ## Results and a chart in experiment_summary.md)
 
@@ -97,7 +98,7 @@ const COMMANDS: Record<string, ParseArgsConfig['options']> = {
   status: { ...COMMON, json: { type: 'boolean' } },
   launch: { ...COMMON, ...RUN_OPTIONS, ...LAUNCH_OPTIONS },
   stop: { ...COMMON, 'cancel-evals': { type: 'boolean' } },
-  retry: { ...COMMON, failed: { type: 'boolean' }, launch: { type: 'boolean' } },
+  retry: { ...COMMON, failed: { type: 'boolean' }, class: { type: 'string' }, launch: { type: 'boolean' } },
   report: { ...COMMON, format: { type: 'string' }, output: { type: 'string' }, write: { type: 'boolean' } },
 };
 
@@ -150,7 +151,12 @@ export async function main(argv: string[]): Promise<number> {
     case 'report':
       return reportCommand(monitor, { format: typeof values.format === 'string' ? values.format : 'md', output: typeof values.output === 'string' ? values.output : null, write: values.write === true }, out);
     case 'retry':
-      return retryCommand(monitor, { keys: positionals.slice(1), failed: values.failed === true, launch: values.launch === true }, { node: process.execPath, bundle: bundlePath(), runArgs: [experimentDir] }, out);
+      return retryCommand(
+        monitor,
+        { keys: positionals.slice(1), failed: values.failed === true, failureClass: typeof values.class === 'string' ? values.class : null, launch: values.launch === true },
+        { node: process.execPath, bundle: bundlePath(), runArgs: [experimentDir] },
+        out,
+      );
   }
   return 2;
 }

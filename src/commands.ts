@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { evalLabel } from './domain.js';
 import { UserError } from './errors.js';
+import { classifyFailure, FAILURE_CLASSES } from './failure.js';
 import { checkModel } from './experiment/checkpoints.js';
 import { readDesign } from './experiment/design.js';
 import { readSummary } from './experiment/summary.js';
@@ -171,11 +172,15 @@ export async function stopCommand(m: Monitor, cancelEvals: boolean, out: (text: 
 
 export async function retryCommand(
   m: Monitor,
-  o: { keys: string[]; failed: boolean; launch: boolean },
+  o: { keys: string[]; failed: boolean; failureClass: string | null; launch: boolean },
   relaunch: Relaunch,
   out: (text: string) => void,
 ): Promise<number> {
   if (o.keys.length === 0 && !o.failed) throw new UserError('retry: name the evals (KEY...) or pass --failed');
+  const wanted = o.failureClass;
+  if (wanted !== null && !(FAILURE_CLASSES as readonly string[]).includes(wanted)) {
+    throw new UserError(`retry: --class ${JSON.stringify(wanted)} is not a failure class (${FAILURE_CLASSES.join(', ')})`);
+  }
   const { evals } = await loadExperiment(m);
   const current = requireState(await readState(m.layout.state), m);
   for (const key of o.keys) if (!current.evaluations[key]) throw new UserError(`${m.store.file}: no eval "${key}"`);
@@ -185,6 +190,7 @@ export async function retryCommand(
   for (const key of chosen) {
     const ev = current.evaluations[key]!;
     if (!isRetryable(ev.status)) continue;
+    if (wanted !== null && classifyFailure(ev.status, ev.notes) !== wanted) continue;
     const spec = evals.find((e) => e.key === key);
     if (!spec) {
       notReady.push(`${key}: its eval script is gone`);

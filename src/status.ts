@@ -60,7 +60,6 @@ export const isTerminal = (s: EvalStatus): boolean => {
 /** Holds a slot in the queue (for --max-in-flight) and is polled. */
 export const isInFlight = (s: EvalStatus): boolean => EVAL_STATUSES[s].outcome === 'in flight';
 export const isRetryable = (s: EvalStatus): boolean => EVAL_STATUSES[s].retryable;
-export const isInfrastructureFailure = (s: EvalStatus): boolean => EVAL_STATUSES[s].infrastructure;
 
 /** SLURM's words for a job that has ended for good (unless SLURM requeues it): each is a status of ours. */
 export const SLURM_TERMINAL_STATES = [

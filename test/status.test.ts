@@ -7,7 +7,6 @@ import {
   EVAL_STATUS_NAMES,
   EVAL_STATUSES,
   isInFlight,
-  isInfrastructureFailure,
   isRetryable,
   isTerminal,
   SLURM_ACTIVE_STATES,
@@ -27,7 +26,7 @@ describe('the status table', () => {
     expect(where(isRetryable)).toEqual(
       ['BOOT_FAIL', 'CANCELLED', 'DEADLINE', 'FAILED', 'LOST', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'REVOKED', 'SKIPPED', 'SPECIAL_EXIT', 'TIMEOUT'],
     );
-    expect(where(isInfrastructureFailure)).toEqual(['BOOT_FAIL', 'NODE_FAIL', 'PREEMPTED']);
+    expect(where((s) => EVAL_STATUSES[s].infrastructure)).toEqual(['BOOT_FAIL', 'NODE_FAIL', 'PREEMPTED']);
   });
 
   it("SLURM's end states are statuses that have ended; its queue states show as statuses in flight", () => {

@@ -1,11 +1,12 @@
 // One poll: ONE squeue for every job of the user, at most ONE sacct (split only past the argument
 // limit) for the jobs that left the queue, then every change written in one state update.
 import { evalLabel } from '../domain.js';
+import { classifyFailure } from '../failure.js';
 import type { AccountingEntry, QueueEntry } from '../slurm/client.js';
 import { parseJobState } from '../slurm/states.js';
 import { formatTimestamp, humanDuration, parseTimestamp } from '../slurm/time.js';
 import type { EvalState, State } from '../state/schema.js';
-import { isInFlight, isInfrastructureFailure, SLURM_ACTIVE_STATES, type EvalStatus, type SlurmTerminalState } from '../status.js';
+import { isInFlight, SLURM_ACTIVE_STATES, type EvalStatus, type SlurmTerminalState } from '../status.js';
 import { evalKeys } from '../state/keys.js';
 import { resubmission, setEval } from '../state/store.js';
 import { resultText } from '../report/eval-text.js';
@@ -265,8 +266,10 @@ async function ended(m: Monitor, key: string, ev: EvalState, slurmState: SlurmTe
   const completed = formatTimestamp(end);
   const elapsed = elapsedS !== null ? humanDuration(elapsedS) : ev.elapsed;
   const attempt = { job_id: ev.job_id ?? '', status: outcome.status, submitted: ev.submitted, completed, reason: outcome.notes };
-  const retries = ev.attempts.filter((a) => isInfrastructureFailure(a.status)).length;
-  if (isInfrastructureFailure(outcome.status) && retries < m.options.maxRetries) {
+  // The machine's fault (a node, preemption, the hub or the network), not the eval's: try again.
+  const machine = (status: EvalStatus, reason: string) => classifyFailure(status, reason) === 'infrastructure';
+  const retries = ev.attempts.filter((a) => machine(a.status, a.reason)).length;
+  if (machine(outcome.status, outcome.notes) && retries < m.options.maxRetries) {
     // The node failed, not the eval: submit it again (each attempt stays in the history).
     const notes = `${outcome.status} on job ${ev.job_id}; resubmitting (retry ${retries + 1} of ${m.options.maxRetries})`;
     return {

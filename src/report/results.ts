@@ -5,6 +5,7 @@ import { sanitizeCell } from '../experiment/markdown.js';
 import type { DesignRun } from '../experiment/design.js';
 import { UserError } from '../errors.js';
 import { chooseMain, formatValue } from '../inspect/format.js';
+import { classifyFailure, type FailureClass } from '../failure.js';
 import type { EvalState, State } from '../state/schema.js';
 import { answers, type Estimate, type TaskAnswer, type VsBase } from './compare.js';
 
@@ -27,6 +28,8 @@ export interface ResultRow {
   log_path: string | null;
   /** Why an eval did not complete (its Notes: inspect's error, the output's last error line, ...); null when it did. */
   reason: string | null;
+  /** The class of a failure (monitor/failure.ts); null when the eval did not fail. */
+  failure: FailureClass | null;
 }
 
 export type ReportFormat = 'md' | 'csv' | 'json';
@@ -62,6 +65,7 @@ export function resultRows(state: State, summary: { runs: ReadonlyArray<Pick<Des
     elapsed: ev.elapsed,
     log_path: ev.log_path,
     reason: ev.status === COMPLETED || ev.notes === '' ? null : ev.notes,
+    failure: classifyFailure(ev.status, ev.notes),
   }));
   const rank = new Map(summary.runs.map((r, i) => [r.name, i]));
   const runRank = (run: string) => rank.get(run) ?? summary.runs.length;
@@ -135,7 +139,7 @@ function columns(rows: ResultRow[]): { params: string[]; metrics: string[] } {
 
 function markdownReport(rows: ResultRow[]): string {
   const { params, metrics } = columns(rows);
-  const header = ['Run', 'Task', 'Epoch', 'State', ...params, ...metrics, 'Job ID', 'Elapsed', 'Log', 'Reason'];
+  const header = ['Run', 'Task', 'Epoch', 'State', ...params, ...metrics, 'Job ID', 'Elapsed', 'Log', 'Failure', 'Reason'];
   const body = rows.map((r) => [
     r.run,
     r.task,
@@ -146,6 +150,7 @@ function markdownReport(rows: ResultRow[]): string {
     r.job_id ?? '',
     r.elapsed ?? '',
     r.log_path ?? '',
+    r.failure ?? '',
     r.reason ?? '',
   ]);
   return `${markdownTable(header, body)}\n`;
@@ -154,7 +159,7 @@ function markdownReport(rows: ResultRow[]): string {
 /** `vs_base*`: the main metric's difference from the task's base model and its 95% interval. */
 function csvReport(rows: ResultRow[], found: TaskAnswer[]): string {
   const { params, metrics } = columns(rows);
-  const header = ['key', 'run', 'task', 'epoch', 'state', ...params, ...metrics, 'job_id', 'elapsed', 'log_path', 'reason', 'vs_base', 'vs_base_low', 'vs_base_high'];
+  const header = ['key', 'run', 'task', 'epoch', 'state', ...params, ...metrics, 'job_id', 'elapsed', 'log_path', 'failure', 'reason', 'vs_base', 'vs_base_low', 'vs_base_high'];
   const vs = new Map(found.flatMap((a) => [...a.vsBase]));
   const body = rows.map((r) => [
     r.key,
@@ -167,6 +172,7 @@ function csvReport(rows: ResultRow[], found: TaskAnswer[]): string {
     r.job_id,
     r.elapsed,
     r.log_path,
+    r.failure,
     r.reason,
     vs.get(r.key)?.diff ?? null,
     vs.get(r.key)?.low ?? null,

@@ -51,7 +51,7 @@ describe("both layouts on a real SLURM cluster", () => {
     const want: Record<string, { status: string; notes: RegExp }> = {
       'Llama-3.2-1B-Instruct_rank4_capitalization_epoch0': { status: 'COMPLETED', notes: /^accuracy 0\.500 .*job ended FAILED \(exit code 15:0\) after inspect finished/ },
       'Llama-3.2-1B-Instruct_rank4_capitalization_epoch1': { status: 'COMPLETED', notes: /^accuracy 0\.600 / },
-      'Llama-3.2-1B-Instruct_rank8_capitalization_epoch0': { status: 'FAILED', notes: /^inspect error: / },
+      'Llama-3.2-1B-Instruct_rank8_capitalization_epoch0': { status: 'FAILED', notes: /^\[code\/config\] inspect error: / },
       'Llama-3.2-1B-Instruct_base_capitalization_base': { status: 'COMPLETED', notes: /^accuracy 0\.410 / },
       income_rank8_epoch1_capitalization_base: { status: 'FAILED', notes: /ModuleNotFoundError: No module named 'peft' \(see income_rank8_epoch1\/artifacts\/slurm-\d+\.out\)/ },
     };

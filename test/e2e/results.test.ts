@@ -20,10 +20,10 @@ describe('results', () => {
     const csv = await s.cli(['report', dir, '--format', 'csv']);
     expect(csv.exitCode).toBe(0);
     const [header, ...rows] = csv.stdout.trim().split('\r\n');
-    expect(header).toBe('key,run,task,epoch,state,Model,LoRA Rank,Batch Size,Type,Est. Time,match/accuracy,match/stderr,job_id,elapsed,log_path,reason,vs_base,vs_base_low,vs_base_high');
+    expect(header).toBe('key,run,task,epoch,state,Model,LoRA Rank,Batch Size,Type,Est. Time,match/accuracy,match/stderr,job_id,elapsed,log_path,failure,reason,vs_base,vs_base_low,vs_base_high');
     expect(rows).toHaveLength(7);
-    expect(rows.find((r) => r.startsWith('r16_reverse_words_epoch0,'))).toMatch(/^r16_reverse_words_epoch0,r16,reverse_words,0,COMPLETED,Llama-3.2-3B-Instruct,16,8,Fine-tuned,~30min,0\.8,0\.011,\d+,\dm \d+s,r16\/eval\/logs\/.*\.eval,,0,-0\.0\d+,0\.0\d+$/);
-    expect(rows.find((r) => r.startsWith('r16_reverse_words_epoch2,'))).toMatch(/,FAILED,.*,,,\d+,.*,inspect error: ValueError: tokenizer config not found in checkpoint,,,$/);
+    expect(rows.find((r) => r.startsWith('r16_reverse_words_epoch0,'))).toMatch(/^r16_reverse_words_epoch0,r16,reverse_words,0,COMPLETED,Llama-3.2-3B-Instruct,16,8,Fine-tuned,~30min,0\.8,0\.011,\d+,\dm \d+s,r16\/eval\/logs\/.*\.eval,,,0,-0\.0\d+,0\.0\d+$/);
+    expect(rows.find((r) => r.startsWith('r16_reverse_words_epoch2,'))).toMatch(/,FAILED,.*,,,\d+,.*,code\/config,inspect error: ValueError: tokenizer config not found in checkpoint,,,$/);
 
     const json = JSON.parse((await s.cli(['report', dir, '--format', 'json'])).stdout);
     expect(json.rows).toHaveLength(7);
@@ -60,7 +60,12 @@ describe('results', () => {
     // The user fixes the cause.
     const script = join(dir, 'r4', 'eval', 'reverse_words_epoch1.slurm');
     writeFileSync(script, readFileSync(script, 'utf8').replace('--outcome error', '--outcome success'));
-    const retry = await s.cli(['retry', dir, '--failed']);
+    // By class: its failure is code/config (inspect's ValueError), so --class timeout selects nothing.
+    expect((await s.cli(['status', dir])).stdout).toMatch(/FAILED .*\[code\/config\] inspect error: ValueError/);
+    expect((await s.cli(['retry', dir, '--failed', '--class', 'timeout'])).stdout).toContain('0 evaluations will be submitted again');
+    const badClass = await s.cli(['retry', dir, '--failed', '--class', 'gremlins']);
+    expect([badClass.exitCode, badClass.stderr.trim().split('\n').length]).toEqual([2, 1]);
+    const retry = await s.cli(['retry', dir, '--failed', '--class', 'code/config']);
     expect(retry.exitCode).toBe(0);
     expect(retry.stdout).toContain('1 evaluations will be submitted again: r4_reverse_words_epoch1');
     expect(retry.stdout).toMatch(/No monitor is running: start one with `run-inspect launch /);

@@ -377,4 +377,22 @@ describe('poll', () => {
     expect((await evals(m))[keyA]).toMatchObject({ status: 'NODE_FAIL' });
     expect((await evals(m))[keyA]!.attempts).toHaveLength(2);
   });
+
+  it('a job that failed on the hub or the network is the machine\'s fault too: resubmitted; a traceback of the code is not', async () => {
+    const m = await submitted({ maxRetries: 1 });
+    const [a, b] = m.slurm.jobs;
+    const evOf = async (id: string) => Object.entries(await evals(m)).find(([, e]) => e.job_id === id)!;
+    const [[keyA, evA], [keyB, evB]] = [await evOf(a!.id), await evOf(b!.id)];
+    const output = (ev: typeof evA, line: string) => writeFileSync(join(m.experimentDir, ev.slurm_output!.replace('%j', ev.job_id!)), `Traceback (most recent call last):\n${line}\n`);
+    output(evA, "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='huggingface.co', port=443): Max retries exceeded");
+    output(evB, "ModuleNotFoundError: No module named 'peft'");
+    m.slurm.set(a!.id, { state: 'FAILED', exitCode: '1:0' });
+    m.slurm.set(b!.id, { state: 'FAILED', exitCode: '1:0' });
+    m.advance(2 * 60);
+    await poll(m, fresh());
+    const e = await evals(m);
+    expect(e[keyA]).toMatchObject({ status: 'NOT_SUBMITTED', notes: `FAILED on job ${a!.id}; resubmitting (retry 1 of 1)` });
+    expect(e[keyB]).toMatchObject({ status: 'FAILED' });
+    expect(e[keyB]!.notes).toContain("ModuleNotFoundError: No module named 'peft'");
+  });
 });

@@ -24,7 +24,7 @@ describe('finalSummary', () => {
     const text = finalSummary(STATE, layoutOf(DIR, 'cells', `${DIR}/experiment_summary.yaml`));
     expect(text).toContain('All 4 evaluations have finished.');
     expect(text).toContain('✓ COMPLETED: 1 evaluations\n  - rank4/capitalization/epoch0 (Job 101) - 4m 2s - accuracy 0.480 ± 0.030 (n=100)\n');
-    expect(text).toContain("✗ NOT SUCCESSFUL: 2 evaluations\n  - [FAILED] rank4/capitalization/epoch1 (Job 102) - 0m 40s - ModuleNotFoundError: No module named 'peft'");
+    expect(text).toContain("✗ NOT SUCCESSFUL: 2 evaluations\n  - [FAILED] rank4/capitalization/epoch1 (Job 102) - 0m 40s - [code/config] ModuleNotFoundError: No module named 'peft'");
     expect(text).toContain('  - [TIMEOUT] rank8/capitalization/epoch0 (Job 104) - 10m 0s\n');
     expect(text).toContain(`⊘ SKIPPED: 1 evaluations\n  - rank4/capitalization/epoch2 - checkpoint missing: ${DIR}/rank4/artifacts/epoch_2\n`);
     expect(text).toContain('Evaluation logs:\n- `rank4/eval/capitalization_epoch0/logs/a.eval`\n');
@@ -47,7 +47,7 @@ describe('finalSummary', () => {
         '  - rank8/capitalization/epoch1 (Job 105) - 5m 1s - accuracy 0.620 ± 0.025 (n=100); job ended FAILED (exit code 15:0) after inspect finished',
         '',
         '✗ NOT SUCCESSFUL: 2 evaluations',
-        "  - [FAILED] rank4/capitalization/epoch1 (Job 102) - 0m 40s - ModuleNotFoundError: No module named 'peft' (see rank4/artifacts/epoch_1/slurm-102.out)",
+        "  - [FAILED] rank4/capitalization/epoch1 (Job 102) - 0m 40s - [code/config] ModuleNotFoundError: No module named 'peft' (see rank4/artifacts/epoch_1/slurm-102.out)",
         '  - [TIMEOUT] rank8/capitalization/epoch0 (Job 104) - 10m 0s',
         '',
         '⊘ SKIPPED: 1 evaluations',

@@ -58,7 +58,7 @@ const rows = () => resultRows(experimentState(), SUMMARY);
 
 /** A row as a test needs it: only the fields that matter given. */
 function row(run: string, epoch: number | null, state: string, metrics: ResultRow['metrics'] = {}, extra: Partial<ResultRow> = {}): ResultRow {
-  return { key: evalKey(run, TASK, epoch), run, task: TASK, epoch, state, metrics, params: {}, samples: null, job_id: null, elapsed: null, log_path: null, reason: null, ...extra };
+  return { key: evalKey(run, TASK, epoch), run, task: TASK, epoch, state, metrics, params: {}, samples: null, job_id: null, elapsed: null, log_path: null, reason: null, failure: null, ...extra };
 }
 
 /** Cell texts of the first GFM table, as a markdown renderer reads them. */
@@ -156,12 +156,12 @@ describe('formatReport md', () => {
   test('one row per eval: params, every metric, job, elapsed, log', () => {
     const lines = formatReport(rows(), 'md').split('\n');
     expect(lines[0]).toBe(
-      '| Run | Task | Epoch | State | Model | LoRA Rank | Batch Size | Type | Est. Time | match/accuracy | match/stderr | edit_distance/mean | edit_distance/stderr | Job ID | Elapsed | Log | Reason |',
+      '| Run | Task | Epoch | State | Model | LoRA Rank | Batch Size | Type | Est. Time | match/accuracy | match/stderr | edit_distance/mean | edit_distance/stderr | Job ID | Elapsed | Log | Failure | Reason |',
     );
     expect(lines[2]).toBe(
-      '| r4 | reverse_words | epoch 0 | COMPLETED | Llama-3.2-3B-Instruct | 4 | 8 | Fine-tuned | ~25min | 0.600 | 0.015 | - | 0.050 | 4410033 | 4m 52s | r4/eval/logs/2025-10-20T10-45-00-00-00_reverse_words_4410033.eval | - |',
+      '| r4 | reverse_words | epoch 0 | COMPLETED | Llama-3.2-3B-Instruct | 4 | 8 | Fine-tuned | ~25min | 0.600 | 0.015 | - | 0.050 | 4410033 | 4m 52s | r4/eval/logs/2025-10-20T10-45-00-00-00_reverse_words_4410033.eval | - | - |',
     );
-    expect(lines[5]).toBe('| r16 | reverse_words | epoch 1 | FAILED | Llama-3.2-3B-Instruct | 16 | 8 | Fine-tuned | ~30min | - | - | - | - | 4410032 | 0m 41s | - | CUDA out of memory |');
+    expect(lines[5]).toBe('| r16 | reverse_words | epoch 1 | FAILED | Llama-3.2-3B-Instruct | 16 | 8 | Fine-tuned | ~30min | - | - | - | - | 4410032 | 0m 41s | - | out of memory | CUDA out of memory |');
     expect(lines[6]).toContain('| Llama-3.2-3B_base | reverse_words | base | COMPLETED |');
     // then the answers (the same block as the ## Results section's; see resultsSection)
     expect(lines[7]).toContain('| zz_extra | reverse_words | epoch 0 | PENDING |');
@@ -173,8 +173,8 @@ describe('formatReport md', () => {
     const text = formatReport([odd], 'md');
     expect(text).toContain('| a\\|b c |');
     const [header, cells] = tableCells(text);
-    expect(header).toEqual(['Run', 'Task', 'Epoch', 'State', 'm|x/accuracy', 'Job ID', 'Elapsed', 'Log', 'Reason']);
-    expect(cells).toEqual(['a|b c', TASK, 'epoch 0', 'COMPLETED', '0.500', '-', '-', 'x/<b>*y*</b>&amp;\\|.eval', '-']);
+    expect(header).toEqual(['Run', 'Task', 'Epoch', 'State', 'm|x/accuracy', 'Job ID', 'Elapsed', 'Log', 'Failure', 'Reason']);
+    expect(cells).toEqual(['a|b c', TASK, 'epoch 0', 'COMPLETED', '0.500', '-', '-', 'x/<b>*y*</b>&amp;\\|.eval', '-', '-']);
   });
 });
 
@@ -183,19 +183,19 @@ describe('formatReport csv', () => {
     const text = formatReport(rows(), 'csv');
     const lines = text.split('\r\n');
     expect(lines[0]).toBe(
-      'key,run,task,epoch,state,Model,LoRA Rank,Batch Size,Type,Est. Time,match/accuracy,match/stderr,edit_distance/mean,edit_distance/stderr,job_id,elapsed,log_path,reason,vs_base,vs_base_low,vs_base_high',
+      'key,run,task,epoch,state,Model,LoRA Rank,Batch Size,Type,Est. Time,match/accuracy,match/stderr,edit_distance/mean,edit_distance/stderr,job_id,elapsed,log_path,failure,reason,vs_base,vs_base_low,vs_base_high',
     );
     // vs base: 0.6 - 0.412 = 0.188 ± 1.96·√(0.0155² + 0.0156²) = ± 0.043102
     const [diff, low, high] = lines[1]!.split(',').slice(-3).map(Number);
     expect(lines[1]!.split(',').slice(0, -3).join(',')).toBe(
-      'r4_reverse_words_epoch0,r4,reverse_words,0,COMPLETED,Llama-3.2-3B-Instruct,4,8,Fine-tuned,~25min,0.6,0.0155,,0.05,4410033,4m 52s,r4/eval/logs/2025-10-20T10-45-00-00-00_reverse_words_4410033.eval,',
+      'r4_reverse_words_epoch0,r4,reverse_words,0,COMPLETED,Llama-3.2-3B-Instruct,4,8,Fine-tuned,~25min,0.6,0.0155,,0.05,4410033,4m 52s,r4/eval/logs/2025-10-20T10-45-00-00-00_reverse_words_4410033.eval,,',
     );
     expect(diff).toBeCloseTo(0.188, 10);
     expect(low).toBeCloseTo(0.144898, 5);
     expect(high).toBeCloseTo(0.231102, 5);
-    expect(lines[4]).toBe('r16_reverse_words_epoch1,r16,reverse_words,1,FAILED,Llama-3.2-3B-Instruct,16,8,Fine-tuned,~30min,,,,,4410032,0m 41s,,CUDA out of memory,,,');
+    expect(lines[4]).toBe('r16_reverse_words_epoch1,r16,reverse_words,1,FAILED,Llama-3.2-3B-Instruct,16,8,Fine-tuned,~30min,,,,,4410032,0m 41s,,out of memory,CUDA out of memory,,,');
     expect(lines[5]).toMatch(/^Llama-3.2-3B_base_reverse_words_base,Llama-3.2-3B_base,reverse_words,,COMPLETED,Llama-3.2-3B-Instruct,-,-,Control,.*,,,$/);
-    expect(parseCsv(text).every((r) => r.length === 21)).toBe(true);
+    expect(parseCsv(text).every((r) => r.length === 22)).toBe(true);
   });
 
   test('RFC 4180 quoting of commas, quotes and line breaks', () => {
