@@ -33,7 +33,7 @@ Commands:
   status   every eval's state from eval_jobs.json plus one live squeue, and the monitor chain
   launch   queue the monitor as a small low-priority SLURM job (a self-resubmitting chain)
   stop     cancel the queued/running monitor jobs (and with --cancel-evals, the evals)
-  retry    put failed / timed-out / cancelled / skipped evals back to be submitted
+  retry    put failed / timed-out / cancelled / held / skipped evals back to be submitted
   report   one row per eval: state, every metric, the run's parameters, job, elapsed, log
 
 run options:
@@ -42,7 +42,10 @@ run options:
   --stagger S            pause between sbatch calls (default 1)
   --max-in-flight N      never more than N of this experiment's evals queued or running
   --finetune wait|proceed  wait for this experiment's fine-tuning jobs to leave the queue (default wait)
-  --max-retries N        automatic resubmissions after NODE_FAIL / BOOT_FAIL / PREEMPTED (default 1)
+  --max-retries N        automatic resubmissions after the machine's faults: NODE_FAIL, BOOT_FAIL,
+                         PREEMPTED, hub or network errors (default 1)
+  --breaker N            once N evals of a task failed the same way in the code or its config and
+                         none succeeded, hold its unsubmitted evals (HELD; default 3, 0 = never)
   --lost-after S         declare a job absent from squeue and sacct LOST after S seconds (default 900)
   --notify CMD           run CMD once when every eval has ended, the final summary on stdin
   --dry-run              print the plan; submit and write nothing
@@ -57,7 +60,7 @@ launch options (plus any run option, passed on to every link):
 
 status options:  --json
 stop options:    --cancel-evals
-retry options:   KEY... | --failed [--class infrastructure|out of memory|timeout|code/config|cancelled|unknown]
+retry options:   KEY... | --held | --failed [--class infrastructure|out of memory|timeout|code/config|cancelled|unknown]
                  --launch (queue a monitor if none is running)
 report options:  --format md|csv|json (default md)  --output FILE
                  --write (add/update ## Results and a chart in experiment_summary.md)
@@ -79,6 +82,7 @@ const RUN_OPTIONS = {
   chain: { type: 'boolean' },
   'max-links': { type: 'string' },
   'safety-margin': { type: 'string' },
+  breaker: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 const LAUNCH_OPTIONS = {
@@ -98,7 +102,7 @@ const COMMANDS: Record<string, ParseArgsConfig['options']> = {
   status: { ...COMMON, json: { type: 'boolean' } },
   launch: { ...COMMON, ...RUN_OPTIONS, ...LAUNCH_OPTIONS },
   stop: { ...COMMON, 'cancel-evals': { type: 'boolean' } },
-  retry: { ...COMMON, failed: { type: 'boolean' }, class: { type: 'string' }, launch: { type: 'boolean' } },
+  retry: { ...COMMON, failed: { type: 'boolean' }, held: { type: 'boolean' }, class: { type: 'string' }, launch: { type: 'boolean' } },
   report: { ...COMMON, format: { type: 'string' }, output: { type: 'string' }, write: { type: 'boolean' } },
 };
 
@@ -153,7 +157,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'retry':
       return retryCommand(
         monitor,
-        { keys: positionals.slice(1), failed: values.failed === true, failureClass: typeof values.class === 'string' ? values.class : null, launch: values.launch === true },
+        { keys: positionals.slice(1), failed: values.failed === true, held: values.held === true, failureClass: typeof values.class === 'string' ? values.class : null, launch: values.launch === true },
         { node: process.execPath, bundle: bundlePath(), runArgs: [experimentDir] },
         out,
       );
@@ -200,6 +204,7 @@ function runOptionsOf(values: Record<string, string | boolean | undefined>): Run
     // A link whose predecessor was killed waits for that stale lock to expire.
     waitLockS: chain ? 90 : 0,
     notify: typeof values.notify === 'string' ? splitCommand(values.notify) : null,
+    breaker: numberOption(values, 'breaker', DEFAULT_RUN_OPTIONS.breaker, 0),
   };
 }
 

@@ -172,11 +172,11 @@ export async function stopCommand(m: Monitor, cancelEvals: boolean, out: (text: 
 
 export async function retryCommand(
   m: Monitor,
-  o: { keys: string[]; failed: boolean; failureClass: string | null; launch: boolean },
+  o: { keys: string[]; failed: boolean; held: boolean; failureClass: string | null; launch: boolean },
   relaunch: Relaunch,
   out: (text: string) => void,
 ): Promise<number> {
-  if (o.keys.length === 0 && !o.failed) throw new UserError('retry: name the evals (KEY...) or pass --failed');
+  if (o.keys.length === 0 && !o.failed && !o.held) throw new UserError('retry: name the evals (KEY...) or pass --failed or --held');
   const wanted = o.failureClass;
   if (wanted !== null && !(FAILURE_CLASSES as readonly string[]).includes(wanted)) {
     throw new UserError(`retry: --class ${JSON.stringify(wanted)} is not a failure class (${FAILURE_CLASSES.join(', ')})`);
@@ -190,6 +190,8 @@ export async function retryCommand(
   for (const key of chosen) {
     const ev = current.evaluations[key]!;
     if (!isRetryable(ev.status)) continue;
+    // --held alone: only what the circuit breaker held; --failed takes those too.
+    if (o.held && !o.failed && o.keys.length === 0 && ev.status !== 'HELD') continue;
     if (wanted !== null && classifyFailure(ev.status, ev.notes) !== wanted) continue;
     const spec = evals.find((e) => e.key === key);
     if (!spec) {
@@ -206,7 +208,7 @@ export async function retryCommand(
       const ev = s!.evaluations[key]!;
       if (!isRetryable(ev.status)) continue;
       // Ended jobs are in the history already; a skip or a loss is recorded here.
-      const recorded = ev.attempts.some((a) => a.job_id === (ev.job_id ?? '') && a.status === ev.status);
+      const recorded = ev.job_id !== null && ev.attempts.some((a) => a.job_id === ev.job_id && a.status === ev.status);
       const attempt = { job_id: ev.job_id ?? '', status: ev.status, submitted: ev.submitted, completed: ev.completed, reason: ev.notes };
       setEval(s!, key, resubmission(`retry requested ${now}`, recorded ? ev.attempts : [...ev.attempts, attempt]));
     }

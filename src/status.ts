@@ -44,6 +44,7 @@ export const EVAL_STATUSES = {
   REVOKED: row('not successful', 'revoked (federation)', { retryable: true }),
   SPECIAL_EXIT: row('not successful', 'held by SLURM after a special exit', { retryable: true }),
   LOST: row('not successful', 'SLURM has no record of the job any more', { retryable: true }),
+  HELD: row('not successful', 'not submitted: the first evals of its task failed the same way in the code or its configuration (the circuit breaker); `retry --held` after the fix', { retryable: true }),
   SKIPPED: row('skipped', 'not submitted: its model is missing (the reason in Notes)', { retryable: true }),
   NO_SCRIPT: row('skipped', 'planned by the design, but its eval script does not exist'),
 } as const satisfies Record<string, StatusRow>;

@@ -24,7 +24,7 @@ describe('the status table', () => {
 
   it('retry takes what ended without success, and what was skipped for a missing model; never NO_SCRIPT', () => {
     expect(where(isRetryable)).toEqual(
-      ['BOOT_FAIL', 'CANCELLED', 'DEADLINE', 'FAILED', 'LOST', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'REVOKED', 'SKIPPED', 'SPECIAL_EXIT', 'TIMEOUT'],
+      ['BOOT_FAIL', 'CANCELLED', 'DEADLINE', 'FAILED', 'HELD', 'LOST', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'REVOKED', 'SKIPPED', 'SPECIAL_EXIT', 'TIMEOUT'],
     );
     expect(where((s) => EVAL_STATUSES[s].infrastructure)).toEqual(['BOOT_FAIL', 'NODE_FAIL', 'PREEMPTED']);
   });

@@ -27,6 +27,8 @@ export interface RunOptions {
   /** Seconds to wait for the monitor lock (a chain link after a killed predecessor). */
   waitLockS: number;
   notify: string[] | null;
+  /** Hold a task's unsubmitted evals once this many of it failed the same way in the code (0 = never). */
+  breaker: number;
 }
 
 export const DEFAULT_RUN_OPTIONS: RunOptions = {
@@ -44,6 +46,7 @@ export const DEFAULT_RUN_OPTIONS: RunOptions = {
   safetyMarginS: 180,
   waitLockS: 0,
   notify: null,
+  breaker: 3,
 };
 
 export interface Clock {

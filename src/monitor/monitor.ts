@@ -2,9 +2,7 @@
 // has ended (or this link's walltime is near) → final summary.
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { execa } from 'execa';
 import { evalLabel, type EvalSpec, type UnscriptedEval } from '../domain.js';
 import { isTerminal } from '../status.js';
 import { checkModel } from '../experiment/checkpoints.js';
@@ -23,7 +21,9 @@ import { evalKeys } from '../state/keys.js';
 import type { EvalState, State } from '../state/schema.js';
 import { readState } from '../state/store.js';
 import { chainName, linkDeadline, otherLinks, submitLink } from './chain.js';
+import { holdTripped } from './breaker.js';
 import type { Monitor } from './context.js';
+import { notify } from './notify.js';
 import { activeFinetuneJobs } from './finetune.js';
 import { LiveKnobs } from './knobs.js';
 import { checkEvals, loadExperiment, mergeDiscovered } from './prepare.js';
@@ -206,6 +206,7 @@ async function pass(m: Monitor, memory: PollMemory, announced: { allSubmitted: b
   await m.runlog.writeAll(polled.changes.map((c) => changeEntry(m, afterPoll.evaluations[c.key]!, c)));
   await m.cruijff?.recordStates(cruijffJobs(polled.changes.map((c) => afterPoll.evaluations[c.key]!)));
   if (polled.byComment) await reconcileIntents(m, polled.byComment, memory.accountingDisabled);
+  await holdTripped(m);
   const submitted = await submitReady(m, shouldStop, polled.userJobs);
   const state = (await m.store.current())!;
   const counts = countByStatus(state); // one look at 10,000 evals serves the check and the log line
@@ -451,16 +452,6 @@ async function endChain(m: Monitor, state: State): Promise<void> {
     ['Details', `${state.monitor.links.length} links`],
     ['Result', result],
   ]);
-}
-
-/** `--notify CMD`: run once when every eval has ended, the final summary on stdin. */
-async function notify(m: Monitor, text: string): Promise<void> {
-  const cmd = m.options.notify;
-  if (!cmd || cmd.length === 0) return;
-  const r = await execa(cmd[0]!, cmd.slice(1), { input: text, timeout: 60_000, reject: false });
-  const result = r.exitCode === 0 ? 'Sent' : `Failed: ${(r.stderr || r.shortMessage || '').toString().split('\n')[0]}`;
-  // The program only: its arguments may carry a token or an address (mail -s ... me@example.org).
-  await m.runlog.write('NOTIFY', basename(cmd[0]!), [['Details', `${cmd.length - 1} arguments, not logged`], ['Result', result]]);
 }
 
 async function planText(m: Monitor, design: Design, evals: EvalSpec[], unscripted: UnscriptedEval[]): Promise<string> {

@@ -94,6 +94,39 @@ describe('results', () => {
     expect(log).not.toContain('s3cret');
   }, 60_000);
 
+  it('the circuit breaker: three evals of a task fail with the same ModuleNotFoundError, the rest are HELD (one notification), retry --held resumes them', async () => {
+    s = sandbox();
+    const evals = ['r4', 'r16'].flatMap((run) => [0, 1, 2].map((epoch) => ({ run, task: 'reverse_words', epoch })));
+    const { dir } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 0, evals });
+    // The environment lacks a module: python dies at import, before inspect writes anything.
+    const scripts = evals.map((e) => join(dir, e.run, 'eval', `reverse_words_epoch${e.epoch}.slurm`));
+    const good = new Map(scripts.map((f) => [f, readFileSync(f, 'utf8')]));
+    for (const f of scripts) writeFileSync(f, good.get(f)!.replace(/^.*fake-inspect.*$/m, `echo "Traceback (most recent call last):" >&2\necho "ModuleNotFoundError: No module named 'peft'" >&2\nexit 1`));
+    const got = join(s.root, 'notified.txt');
+    const hook = join(s.root, 'hook.sh');
+    writeFileSync(hook, `cat >> "$1"\necho --- >> "$1"\n`);
+    const r = await s.cli(['run', dir, ...FAST, '--max-in-flight', '1', '--notify', `bash "${hook}" "${got}"`]);
+    expect(r.stderr).not.toMatch(/internal error|    at /);
+    expect(r.exitCode).toBe(1);
+    const state = () => Object.values<any>(readJson(join(dir, 'eval_jobs.json')).evaluations);
+    expect(state().filter((e) => e.status === 'FAILED')).toHaveLength(3);
+    const held = state().filter((e) => e.status === 'HELD');
+    expect(held).toHaveLength(3);
+    for (const e of held) expect(e).toMatchObject({ job_id: null, notes: expect.stringContaining("3 evals of reverse_words failed the same way (ModuleNotFoundError: No module named 'peft')") });
+    expect(s.jobs()).toHaveLength(3); // nothing else of that task submitted
+    const told = readFileSync(got, 'utf8');
+    expect(told.match(/run-inspect held 3 evaluations of reverse_words/g)).toHaveLength(1);
+    expect(readFileSync(join(dir, 'run-inspect.log'), 'utf8').match(/CIRCUIT_BREAKER: reverse_words/g)).toHaveLength(1);
+
+    // The user installs the module; the held evals go on, the failed ones stay as they were.
+    for (const [f, text] of good) writeFileSync(f, text);
+    const retry = await s.cli(['retry', dir, '--held']);
+    expect(retry.stdout).toContain('3 evaluations will be submitted again');
+    expect((await s.cli(['run', dir, ...FAST])).exitCode).toBe(1); // the 3 early failures stay FAILED
+    expect(state().filter((e) => e.status === 'COMPLETED')).toHaveLength(3);
+    expect(s.jobs()).toHaveLength(6);
+  }, 90_000);
+
   it('shows live progress of a running eval: RUNNING n/total samples', async () => {
     s = sandbox();
     const { dir } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 6, samples: 40, evals: [{ run: 'r4', task: 'reverse_words', epoch: 0 }] });
