@@ -42,7 +42,7 @@ function backend(name: 'real' | 'fake', root: string): Backend {
   const env: Record<string, string> =
     name === 'real'
       ? { ...base, ...clusterEnv() }
-      : { PATH: `${FAKE_BIN}${delimiter}${base.PATH}`, HOME: base.HOME!, LANG: 'C.UTF-8', FAKE_SLURM_DIR: join(root, 'fake-state'), FAKE_SLURM_MIN_JOB_AGE: '300' };
+      : { PATH: `${FAKE_BIN}${delimiter}${base.PATH}`, HOME: base.HOME!, LANG: 'C.UTF-8', FAKE_SLURM_DIR: join(root, 'fake-state'), FAKE_SLURM_MIN_JOB_AGE: '300', FAKE_SLURM_ACCOUNTING_STORE_FLAGS: 'job_comment' }; // the cluster's default mode
   const dir = join(root, 'exp');
   const evalDir = join(dir, 'r1', 'eval');
   mkdirSync(evalDir, { recursive: true });

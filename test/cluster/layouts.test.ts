@@ -90,7 +90,7 @@ describe("both layouts on a real SLURM cluster", () => {
     expect(status.stdout).toContain("ModuleNotFoundError: No module named 'peft'");
     const report = await cli(['report', exp.dir, '--format', 'csv']);
     const crashed = report.stdout.split('\r\n').find((l) => l.startsWith('income_rank8_epoch1_capitalization_base,'));
-    expect(crashed).toMatch(/,FAILED,.*ModuleNotFoundError: No module named 'peft' \(see income_rank8_epoch1\/artifacts\/slurm-\d+\.out\)"?$/);
+    expect(crashed).toMatch(/,FAILED,.*ModuleNotFoundError: No module named 'peft' \(see income_rank8_epoch1\/artifacts\/slurm-\d+\.out\)"?,,,$/);
     const page = readFileSync(join(exp.dir, 'experiment_summary.md'), 'utf8');
     expect(page).toMatch(/\| income_rank8_epoch1 \| capitalization \| - \| FAILED \| \d+ \| .*ModuleNotFoundError/);
   });
