@@ -22,9 +22,10 @@ import { ensureGeneratedSummary, syncSummaryTable } from './report/summary-file.
 import { upsertSection } from './report/summary-table.js';
 import type { QueueEntry } from './slurm/client.js';
 import { parseJobState } from './slurm/states.js';
-import { formatTimestamp } from './slurm/time.js';
+import { formatTimestamp, humanDuration } from './slurm/time.js';
+import { pollTimes } from './state/heartbeat.js';
 import { acquireMonitorLock, monitorLockHeld } from './state/lock.js';
-import type { State } from './state/schema.js';
+import type { EvalState, State } from './state/schema.js';
 import { readState, resubmission, setEval } from './state/store.js';
 import { isInFlight, isRetryable } from './status.js';
 
@@ -47,7 +48,7 @@ export async function statusCommand(m: Monitor, json: boolean, out: (text: strin
   const links = queue ? [...queue.values()].filter((q) => q.comment === tag && parseJobState(q.state).kind === 'active') : [];
   const rows = Object.entries(state.evaluations).map(([key, ev]) => {
     const live = ev.job_id ? queue?.get(ev.job_id) : undefined;
-    return { key, run: ev.run, task: ev.task, epoch: ev.epoch, state: ev.status, slurm_state: live?.state ?? null, job_id: ev.job_id, elapsed: ev.elapsed, samples: ev.samples, notes: resultText(ev) };
+    return { key, run: ev.run, task: ev.task, epoch: ev.epoch, state: ev.status, slurm_state: live?.state ?? null, job_id: ev.job_id, elapsed: liveElapsed(ev, live) ?? ev.elapsed, samples: ev.samples, notes: resultText(ev) };
   });
   const monitor = {
     jobs: links.map((l) => ({ job_id: l.jobId, state: l.state, reason: l.reason })),
@@ -56,9 +57,7 @@ export async function statusCommand(m: Monitor, json: boolean, out: (text: strin
     // A monitor killed outright (SIGKILL, a node failure) leaves its name behind: only a live lock says it runs.
     holder: state.monitor.holder && (await monitorLockHeld(m.layout.monitorLock)) ? state.monitor.holder : null,
     last_holder: state.monitor.holder,
-    last_poll: state.last_poll,
-    last_successful_poll: state.last_successful_poll,
-    next_poll: state.next_poll,
+    ...(await pollTimes(m.layout.heartbeat, state)),
     finished: state.monitor.finished,
     stopped: state.monitor.stopped,
   };
@@ -80,6 +79,11 @@ export async function statusCommand(m: Monitor, json: boolean, out: (text: strin
   if (queueError) lines.push(`squeue failed, states are from the last poll: ${queueError}`);
   out(`${lines.join('\n')}\n`);
   return EXIT.allSucceeded;
+}
+
+/** A running job's time from this squeue (the state records it only with its changes). */
+function liveElapsed(ev: EvalState, live: QueueEntry | undefined): string | null {
+  return live && ev.status === 'RUNNING' && live.elapsedSeconds !== null ? humanDuration(live.elapsedSeconds) : null;
 }
 
 export interface LaunchOptions {

@@ -25,6 +25,8 @@ export interface ExperimentLayout {
   summaryGenerated: boolean;
   /** eval_jobs.json: run-inspect's state. */
   state: string;
+  /** eval_jobs.heartbeat.json: when the monitor last polled (rewritten every poll; see state/heartbeat.ts). */
+  heartbeat: string;
   /** run-inspect.log in the workflow's format; in the cells layout where cruijff_kit's tools read it. */
   runLog: string;
   /** Held by the one monitor acting on the experiment. */
@@ -94,6 +96,7 @@ export function layoutOf(dir: string, generation: Generation, design: string): E
     summary: join(dir, SUMMARY_MD),
     summaryGenerated: generation === 'cells',
     state: join(dir, 'eval_jobs.json'),
+    heartbeat: join(dir, 'eval_jobs.heartbeat.json'),
     runLog: generation === 'cells' ? join(logs, 'run-inspect.log') : join(dir, 'run-inspect.log'),
     monitorLock: join(dir, 'run-inspect.lock'),
     monitorOutput: join(dir, 'run-inspect-monitor-%j.out'),

@@ -16,6 +16,7 @@ import { upsertSection } from '../report/summary-table.js';
 import type { CruijffJob } from '../report/cruijff-files.js';
 import { SlurmCommandError } from '../slurm/exec.js';
 import { formatTimestamp, humanDuration } from '../slurm/time.js';
+import { pollTimes, writeHeartbeat } from '../state/heartbeat.js';
 import { acquireMonitorLock } from '../state/lock.js';
 import { evalKeys } from '../state/keys.js';
 import type { EvalState, State } from '../state/schema.js';
@@ -167,6 +168,11 @@ async function monitorLoop(
   }
 }
 
+/** The monitor let go: no poll is due any more. */
+async function noNextPoll(m: Monitor, state: State): Promise<void> {
+  await writeHeartbeat(m.layout.heartbeat, { ...(await pollTimes(m.layout.heartbeat, state)), next_poll: null });
+}
+
 /** One pass; a failed poll is logged and retried at the next interval, and never marks a job finished. */
 async function passOrLogFailure(m: Monitor, memory: PollMemory, announced: { allSubmitted: boolean }, stopping: () => boolean): Promise<void> {
   try {
@@ -260,6 +266,7 @@ async function detach(m: Monitor): Promise<number> {
     if (link) Object.assign(link, { ended: formatTimestamp(now), end_reason: 'detached (logs/.detach)' });
     return s!;
   });
+  await noNextPoll(m, state);
   await m.cruijff!.recordDetached('sentinel', now);
   m.progress.info(`logs/.detach: monitoring paused, evaluations keep running (${countsLine(state)})${cancelled.length ? `; cancelled queued monitor job ${cancelled.join(', ')}` : ''}; \`run-inspect launch\` resumes`);
   return EXIT.inFlight;
@@ -392,6 +399,7 @@ async function finish(m: Monitor, state: State, design: Design, out: (text: stri
       if (link) Object.assign(link, { ended: now, end_reason: 'all evaluations ended' });
       return s!;
     });
+    await noNextPoll(m, state);
     const started = new Date(state.monitoring_started.replace(' ', 'T'));
     await m.runlog.write('ALL_COMPLETE', 'Monitoring finished', [
       ['Summary', `${Object.keys(state.evaluations).length} evaluations ended - ${countsLine(state)}`],

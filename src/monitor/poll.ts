@@ -7,6 +7,7 @@ import { parseJobState } from '../slurm/states.js';
 import { formatTimestamp, humanDuration, parseTimestamp } from '../slurm/time.js';
 import type { EvalState, State } from '../state/schema.js';
 import { isInFlight, SLURM_ACTIVE_STATES, type EvalStatus, type SlurmTerminalState } from '../status.js';
+import { pollTimes, writeHeartbeat } from '../state/heartbeat.js';
 import { evalKeys } from '../state/keys.js';
 import { resubmission, setEval } from '../state/store.js';
 import { resultText } from '../report/eval-text.js';
@@ -186,7 +187,9 @@ function activePatch(
   const from = ev.status;
   const to = SLURM_ACTIVE_STATES[v.state];
   const elapsed = v.elapsedSeconds !== null && to !== 'PENDING' ? humanDuration(v.elapsedSeconds) : undefined;
-  // Most of 10,000 queued jobs, most polls: nothing to write, and nothing allocated to find out.
+  // Most of 10,000 queued jobs, most polls: nothing to write, and nothing allocated to find out. A
+  // running job's clock alone is no change (it would rewrite the state every poll): its elapsed time
+  // is recorded with its next real change, and `status` shows it live from squeue.
   if (
     from === to &&
     ev.slurm_state === v.state &&
@@ -194,8 +197,7 @@ function activePatch(
     ev.stuck_since === stuckSince &&
     ev.notes === notes &&
     ev.samples?.done === samples?.done &&
-    ev.samples?.total === samples?.total &&
-    (elapsed === undefined || ev.elapsed === elapsed)
+    ev.samples?.total === samples?.total
   ) {
     return null;
   }
@@ -338,23 +340,30 @@ function change(key: string, ev: EvalState, from: EvalStatus, to: EvalStatus, co
   return { key, jobId: ev.job_id, from, to, completed, elapsed, logPath, notes };
 }
 
+/**
+ * The poll's changes into eval_jobs.json, only when there are any: at 10,000 evals a rewrite is
+ * megabytes. When it polled goes into the heartbeat, every poll (state/heartbeat.ts).
+ */
 async function applyPatches(m: Monitor, patches: Patch[], now: Date): Promise<void> {
   const stamp = formatTimestamp(now);
-  await m.store.update((s) => {
-    const state = s!;
-    for (const p of patches) {
-      const ev = state.evaluations[p.key];
-      if (!ev || ev.job_id !== p.jobId || ev.status !== p.seen) continue; // `retry` or `stop` changed it meanwhile
-      setEval(state, p.key, p.fields);
-    }
-    state.last_poll = stamp;
-    state.last_successful_poll = stamp;
-    state.next_poll = formatTimestamp(new Date(now.getTime() + m.options.pollIntervalS * 1000));
-    return state;
-  });
+  const beat = { last_poll: stamp, last_successful_poll: stamp, next_poll: formatTimestamp(new Date(now.getTime() + m.options.pollIntervalS * 1000)) };
+  if (patches.length > 0) {
+    await m.store.update((s) => {
+      const state = s!;
+      for (const p of patches) {
+        const ev = state.evaluations[p.key];
+        if (!ev || ev.job_id !== p.jobId || ev.status !== p.seen) continue; // `retry` or `stop` changed it meanwhile
+        setEval(state, p.key, p.fields);
+      }
+      return Object.assign(state, beat);
+    });
+  }
+  await writeHeartbeat(m.layout.heartbeat, beat);
 }
 
-export async function recordFailedPoll(m: Monitor, now: Date): Promise<State> {
-  return m.store.update((s) => ({ ...s!, last_poll: formatTimestamp(now) }));
+/** A poll that failed: its time is the last poll's, the last successful one stays. */
+export async function recordFailedPoll(m: Monitor, now: Date): Promise<void> {
+  const before = await pollTimes(m.layout.heartbeat, (await m.store.current())!);
+  await writeHeartbeat(m.layout.heartbeat, { ...before, last_poll: formatTimestamp(now) });
 }
 

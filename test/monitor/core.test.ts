@@ -1,5 +1,5 @@
 // The monitor's core driven directly: in-memory SLURM, a clock the test moves, real files.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -146,6 +146,27 @@ describe('discovery', () => {
 });
 
 describe('poll', () => {
+  it('a quiet poll writes the heartbeat only: eval_jobs.json is rewritten when an eval changed', async () => {
+    const m = await submitted();
+    await poll(m, fresh()); // PENDING → PENDING: nothing changed
+    const stampOf = () => {
+      const st = statSync(m.layout.state);
+      return `${st.ino}:${st.mtimeMs}:${st.size}`;
+    };
+    const before = stampOf();
+    m.advance(60);
+    await poll(m, fresh());
+    expect(stampOf()).toBe(before);
+    const beat = JSON.parse(readFileSync(m.layout.heartbeat, 'utf8'));
+    expect(beat).toEqual({ last_poll: formatTimestamp(m.clock.now()), last_successful_poll: formatTimestamp(m.clock.now()), next_poll: expect.any(String) });
+    expect(readFileSync(m.layout.heartbeat).length).toBeLessThan(200);
+    m.slurm.set(m.slurm.jobs[0]!.id, { state: 'RUNNING' });
+    m.advance(60);
+    await poll(m, fresh());
+    expect(stampOf()).not.toBe(before);
+    expect(JSON.parse(readFileSync(m.layout.state, 'utf8')).last_poll).toBe(formatTimestamp(m.clock.now()));
+  });
+
   it('asks squeue once and sacct not at all while every job is queued', async () => {
     const m = await submitted();
     m.slurm.calls = [];
