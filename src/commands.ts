@@ -28,6 +28,7 @@ import { acquireMonitorLock, monitorLockHeld } from './state/lock.js';
 import type { EvalState, State } from './state/schema.js';
 import { readState, resubmission, setEval } from './state/store.js';
 import { isInFlight, isRetryable } from './status.js';
+import { writeOwnFile } from './state/own-file.js';
 
 function requireState(state: State | null, m: Monitor): State {
   if (!state) throw new UserError(`${m.store.file}: not there yet (nothing was submitted; start with \`run-inspect run\` or \`run-inspect launch\`)`);
@@ -133,8 +134,8 @@ export async function launchCommand(m: Monitor, o: LaunchOptions, relaunch: Rela
       ...relaunch,
     });
   } catch (e) {
-    await (before === null ? rm(stateFile, { force: true }) : writeFileAtomic(stateFile, before));
-    if (detach) await writeFileAtomic(detach, '');
+    await (before === null ? rm(stateFile, { force: true }) : writeOwnFile(stateFile, before));
+    if (detach) await writeOwnFile(detach, '');
     throw e;
   }
   if (detach) await m.runlog.write('RESUME', 'Removed logs/.detach: launching again resumes monitoring', [['Details', detach]]);
@@ -266,7 +267,7 @@ export async function reportCommand(m: Monitor, o: ReportOptions, out: (text: st
     const chart = metricChart(rows);
     const metric = chooseMainMetric(rows);
     const chartFile = chart && metric ? `results-${metric.name.replace(/[^A-Za-z0-9._-]/g, '_')}.svg` : null;
-    if (chart && chartFile) await writeFileAtomic(join(m.layout.chartDir, chartFile), chart);
+    if (chart && chartFile) await writeOwnFile(join(m.layout.chartDir, chartFile), chart);
     // Re-read just before writing: the user may have edited the summary meanwhile. A generated page
     // (cells layout) is no design: it is read as text, and made first if no run has made it yet.
     if (m.layout.summaryGenerated) await ensureGeneratedSummary(file, design, state);

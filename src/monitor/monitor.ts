@@ -2,7 +2,6 @@
 // has ended (or this link's walltime is near) → final summary.
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import writeFileAtomic from 'write-file-atomic';
 import { evalLabel, type EvalSpec, type UnscriptedEval } from '../domain.js';
 import { isTerminal } from '../status.js';
 import { checkModel } from '../experiment/checkpoints.js';
@@ -30,6 +29,7 @@ import { LiveKnobs } from './knobs.js';
 import { checkEvals, loadExperiment, mergeDiscovered } from './prepare.js';
 import { poll, recordFailedPoll, type PollMemory, type StateChange } from './poll.js';
 import { reconcileIntents, submitReady } from './submit.js';
+import { writeOwnFile } from '../state/own-file.js';
 
 export const EXIT = { allSucceeded: 0, someFailed: 1, badInput: 2, slurmUnavailable: 3, inFlight: 4 } as const;
 
@@ -486,7 +486,7 @@ async function writeGeneratedResults(m: Monitor, results: string): Promise<void>
     const text = await readFile(m.layout.summary, 'utf8');
     if (!isGenerated(text) || !results) return;
     const next = upsertSection(text, 'Results', results);
-    if (next !== text) await writeFileAtomic(m.layout.summary, next);
+    if (next !== text) await writeOwnFile(m.layout.summary, next);
   } catch (e) {
     m.progress.warn(`could not write the Results into ${m.layout.summary}: ${(e as Error).message}`);
   }

@@ -35,14 +35,14 @@
 //   the jobs keep running. Never removed by the program: it is sticky, and --resume-monitor
 //   detaches again until the user removes it.
 import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, readFile, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import type { CruijffPaths } from '../experiment/layout.js';
 import { parseJobState } from '../slurm/states.js';
 import { formatTimestamp } from '../slurm/time.js';
 import { withFileLock } from '../state/lock.js';
-import { appendWhole, notThroughLinks } from './runlog.js';
+import { appendWhole } from './runlog.js';
+import { writeOwnFile } from '../state/own-file.js';
 
 /** `{run}/{task}/epoch{N}` or `{run}/{cell}`: cruijff_kit's name of an eval, split at the first `_epoch` as it does. */
 export function cruijffEvalName(run: string, cellDirName: string): string {
@@ -205,7 +205,6 @@ export class CruijffFiles {
     const file = this.paths.state;
     await mkdir(this.paths.logsDir, { recursive: true });
     await withFileLock(file, async () => {
-      if ((await lstat(file).catch(() => null))?.isSymbolicLink()) throw notThroughLinks(file);
       const { state, text, problem } = await this.readState();
       // A file we cannot read as cruijff_kit's is kept beside it, not replaced: it may be a hand
       // edit or another tool's, and an unattended monitor should keep going rather than stop
@@ -213,7 +212,7 @@ export class CruijffFiles {
       if (problem) this.warn(`${file}: ${problem}; kept as ${basename(await setAside(file))}, started afresh`);
       change(state);
       const next = pythonJson(state);
-      if (next !== text) await writeFileAtomic(file, next);
+      if (next !== text) await writeOwnFile(file, next);
     });
   }
 

@@ -5,8 +5,8 @@
 import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { UserError } from '../errors.js';
 import { formatTimestamp } from '../slurm/time.js';
+import { notThroughLinks } from '../state/own-file.js';
 
 export type LogFields = ReadonlyArray<readonly [string, string]>;
 
@@ -27,10 +27,6 @@ export function formatEntry(time: Date, action: string, description: string, fie
   const lines = [`[${formatTimestamp(time)}] ${action}: ${oneLine(description)}`];
   for (const [key, value] of fields) lines.push(`${key}: ${oneLine(value)}`);
   return `${lines.join('\n')}\n\n`;
-}
-
-export function notThroughLinks(file: string): UserError {
-  return new UserError(`${file}: is a symbolic link; run-inspect does not write through links (replace it with a plain file)`);
 }
 
 /**

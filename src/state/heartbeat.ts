@@ -3,8 +3,8 @@
 // experiment's state (megabytes at 10,000 evals); eval_jobs.json is rewritten only when an eval
 // changed. Readers take the times from here, falling back to the state's (written by older links).
 import { readFile } from 'node:fs/promises';
-import writeFileAtomic from 'write-file-atomic';
 import * as z from 'zod';
+import { writeOwnFile } from './own-file.js';
 import type { State } from './schema.js';
 
 const heartbeatSchema = z.object({
@@ -26,7 +26,7 @@ export async function readHeartbeat(file: string): Promise<Heartbeat | null> {
 }
 
 export async function writeHeartbeat(file: string, beat: Heartbeat): Promise<void> {
-  await writeFileAtomic(file, `${JSON.stringify(beat)}\n`);
+  await writeOwnFile(file, `${JSON.stringify(beat)}\n`);
 }
 
 /** The poll times a reader should show: the heartbeat's, else those an older link wrote into the state. */

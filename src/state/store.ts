@@ -1,13 +1,13 @@
 // eval_jobs.json on disk: read and validated with zod, written atomically under a short lock, so a
 // monitor and a `retry` or `stop` never write over each other.
 import { readFile, stat } from 'node:fs/promises';
-import writeFileAtomic from 'write-file-atomic';
 import { UserError } from '../errors.js';
 import { withFileLock } from './lock.js';
 import { STATE_VERSION, stateSchema, type EvalState, type State } from './schema.js';
 import { withoutOldPresentation } from './upgrade.js';
 import { fromWorkflowState } from './migrate.js';
 import { StateSerializer } from './serialize.js';
+import { writeOwnFile } from './own-file.js';
 
 /** The state in `file` (eval_jobs.json), or null when it does not exist. A file that exists but is not valid is an error. */
 export async function readState(file: string): Promise<State | null> {
@@ -111,7 +111,7 @@ export class StateStore {
       if (next === null) return null;
       // The serializer's previous bytes are the file's when our cache was still good.
       const { bytes, changed } = this.serializer.serialize(next);
-      if (cached ? changed : !onDisk?.equals(bytes)) await writeFileAtomic(this.file, bytes);
+      if (cached ? changed : !onDisk?.equals(bytes)) await writeOwnFile(this.file, bytes);
       this.cache = { stamp: (await fileStamp(this.file)) ?? '', state: next };
       return next;
     });

@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeHeartbeat } from '../../src/state/heartbeat.js';
 import { STATE_VERSION, type State } from '../../src/state/schema.js';
 import { serializeState, StateSerializer } from '../../src/state/serialize.js';
 import { parseState, setEval, StateStore } from '../../src/state/store.js';
@@ -88,5 +89,20 @@ describe('eval_jobs.json', () => {
     expect(() => {
       s.evaluations.k!.status = 'COMPLETED';
     }).toThrow(TypeError);
+  });
+});
+
+describe('files run-inspect owns', () => {
+  it('are never written through a symbolic link: eval_jobs.json and its heartbeat; the link target is untouched', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ri-links-'));
+    // Someone else's experiment state, and a link to it planted in a shared folder.
+    const theirs = join(dir, 'theirs.json');
+    const text = serializeState(base());
+    writeFileSync(theirs, text);
+    symlinkSync(theirs, join(dir, 'eval_jobs.json'));
+    symlinkSync(theirs, join(dir, 'eval_jobs.heartbeat.json'));
+    await expect(new StateStore(join(dir, 'eval_jobs.json')).update((s) => ({ ...s!, experiment: 'ours' }))).rejects.toThrow(/eval_jobs\.json: is a symbolic link; run-inspect does not write through links/);
+    await expect(writeHeartbeat(join(dir, 'eval_jobs.heartbeat.json'), { last_poll: null, last_successful_poll: null, next_poll: null })).rejects.toThrow(/is a symbolic link/);
+    expect(readFileSync(theirs, 'utf8')).toBe(text);
   });
 });

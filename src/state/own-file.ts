@@ -1,0 +1,16 @@
+// Files run-inspect owns in the experiment folder (eval_jobs.json, its heartbeat, the generated page,
+// the chart, cruijff_kit's state files) are replaced atomically and never written through a symbolic
+// link: in a shared folder a planted link would send our write to someone else's file.
+// (write-file-atomic resolves links; the user's own experiment_summary.md may be one, and stays one.)
+import { lstat } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
+import { UserError } from '../errors.js';
+
+export function notThroughLinks(file: string): UserError {
+  return new UserError(`${file}: is a symbolic link; run-inspect does not write through links (replace it with a plain file)`);
+}
+
+export async function writeOwnFile(file: string, data: string | Buffer): Promise<void> {
+  if ((await lstat(file).catch(() => null))?.isSymbolicLink()) throw notThroughLinks(file);
+  await writeFileAtomic(file, data);
+}
