@@ -74,7 +74,8 @@ const FIELDS = {
   AdminComment: [15, () => ''],
   AllocCPUS: [10, (x) => (x.r.state === 'PENDING' ? 0 : cpus(x.r))],
   AllocNodes: [10, (x) => (x.r.state === 'PENDING' ? '0' : '1')],
-  AllocTRES: [10, (x) => (x.r.state === 'PENDING' ? '' : `billing=${cpus(x.r)},cpu=${cpus(x.r)},node=1`)],
+  // gres/gpu as a site with AccountingStorageTRES=gres/gpu stores it (typed gres count under both names)
+  AllocTRES: [10, (x) => (x.r.state === 'PENDING' ? '' : [`billing=${cpus(x.r)}`, `cpu=${cpus(x.r)}`, ...gpuTres(x.r.gres), 'node=1'].join(','))],
   Cluster: [10, () => config.clusterName],
   // Stored only with AccountingStoreFlags=job_comment, and slurmdbd gets it with the job's end
   // record: empty while the job pends or runs
@@ -278,6 +279,17 @@ export function sacctMain(argv) {
   }
   out(text);
   return 0;
+}
+
+/** `--gres=gpu:a100:2` → `gres/gpu:a100=2`, `gres/gpu=2`; `gpu` alone is one GPU. */
+function gpuTres(gres) {
+  const m = /^gpu(?::([^:,=]+))?(?::(\d+))?$/.exec(gres ?? '');
+  if (!m) return [];
+  const [, type, n] = m;
+  // `gpu:2` is a count, `gpu:a100` a type
+  const count = n ?? (type && /^\d+$/.test(type) ? type : '1');
+  const name = type && !/^\d+$/.test(type) ? type : null;
+  return [`gres/gpu=${count}`, ...(name ? [`gres/gpu:${name}=${count}`] : [])];
 }
 
 function storesComments() {

@@ -3,11 +3,13 @@
 import type { AccountingEntry, QueueEntry } from '../slurm/client.js';
 import { parseJobState } from '../slurm/states.js';
 import { parseSlurmTimestamp, timestampMs } from '../slurm/time.js';
+import type { JobUsage } from '../state/schema.js';
 import type { SlurmActiveState, SlurmTerminalState } from '../status.js';
 
 export type Verdict =
   | { kind: 'active'; state: SlurmActiveState; reason: string; elapsedSeconds: number | null }
-  | { kind: 'ended'; state: SlurmTerminalState; exitCode: string | null; end: Date | null; elapsedSeconds: number | null }
+  /** `usage`: from sacct, when it was asked and knows the job. */
+  | { kind: 'ended'; state: SlurmTerminalState; exitCode: string | null; start: Date | null; end: Date | null; elapsedSeconds: number | null; usage: JobUsage | null }
   /** SLURM printed a state we do not know: reported, never taken as done. */
   | { kind: 'unknown'; state: string }
   /** Neither squeue nor sacct knows the job (purged, slurmdbd behind, or lost). */
@@ -59,8 +61,10 @@ function ended(state: SlurmTerminalState, a: AccountingEntry | null, elapsed: nu
     kind: 'ended',
     state,
     exitCode: a?.exitCode ?? null,
+    start: a ? parseSlurmTimestamp(a.startTime) : null,
     end: a ? parseSlurmTimestamp(a.endTime) : null,
     elapsedSeconds: a?.elapsedSeconds ?? elapsed,
+    usage: a && a.elapsedSeconds !== null ? { wall_s: a.elapsedSeconds, gpus: a.gpus, limit_s: a.timelimitSeconds } : null,
   };
 }
 

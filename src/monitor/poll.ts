@@ -1,12 +1,14 @@
 // One poll: ONE squeue for every job of the user, at most ONE sacct (split only past the argument
 // limit) for the jobs that left the queue, then every change written in one state update.
+import { dirname, join, resolve } from 'node:path';
 import { evalLabel } from '../domain.js';
+import { GPU_METRICS_FILE, readGpuMetrics } from '../experiment/gpu-metrics.js';
 import { classifyFailure } from '../failure.js';
 import type { AccountingEntry, QueueEntry } from '../slurm/client.js';
 import { parseJobState } from '../slurm/states.js';
 import { formatTimestamp, humanDuration, parseTimestamp } from '../slurm/time.js';
-import type { EvalState, State } from '../state/schema.js';
-import { isInFlight, SLURM_ACTIVE_STATES, type EvalStatus, type SlurmTerminalState } from '../status.js';
+import type { Attempt, EvalState, State } from '../state/schema.js';
+import { isInFlight, SLURM_ACTIVE_STATES, type EvalStatus } from '../status.js';
 import { pollTimes, writeHeartbeat } from '../state/heartbeat.js';
 import { evalKeys } from '../state/keys.js';
 import { resubmission, setEval } from '../state/store.js';
@@ -240,12 +242,12 @@ async function patchFor(m: Monitor, key: string, ev: EvalState, v: Exclude<Verdi
       return { ...base, fields: { slurm_state: v.state, notes: `unknown SLURM state ${v.state}` } };
     }
     case 'ended':
-      return ended(m, key, ev, v.state, v.exitCode, v.end ?? now, v.elapsedSeconds, now);
+      return ended(m, key, ev, { ...v, end: v.end ?? now }, now);
     case 'absent': {
       // A job no source can tell about (accounting off, purged, a runaway record) is judged by its
       // inspect log when that has finished: the log is the truth.
       const { finished } = await findEvalLogs(m.experimentDir, ev);
-      if (finished) return ended(m, key, ev, 'COMPLETED', null, now, null, now);
+      if (finished) return ended(m, key, ev, { state: 'COMPLETED', exitCode: null, start: null, end: now, elapsedSeconds: null, usage: null }, now);
       const since = ev.missing_since ?? formatTimestamp(now);
       const missingFor = (now.getTime() - (parseTimestamp(since) ?? now).getTime()) / 1000;
       if (missingFor >= m.options.lostAfterS) {
@@ -258,16 +260,22 @@ async function patchFor(m: Monitor, key: string, ev: EvalState, v: Exclude<Verdi
   }
 }
 
-async function ended(m: Monitor, key: string, ev: EvalState, slurmState: SlurmTerminalState, exitCode: string | null, end: Date, elapsedS: number | null, now: Date): Promise<Patch | null> {
+type EndedJob = Omit<Extract<Verdict, { kind: 'ended' }>, 'kind' | 'end'> & { end: Date };
+
+async function ended(m: Monitor, key: string, ev: EvalState, job: EndedJob, now: Date): Promise<Patch | null> {
+  const { state: slurmState, end } = job;
   const from = ev.status;
-  const outcome = await resolveOutcome(m.experimentDir, ev, slurmState, exitCode);
+  const outcome = await resolveOutcome(m.experimentDir, ev, slurmState, job.exitCode);
   // NFS and GPFS may list a folder late: a job that ended with no log of its own at all gets about
   // two polls for it to appear before it is judged (the eval stays as it was meanwhile).
   const graceMs = LOG_GRACE_POLLS * m.options.pollIntervalS * 1000;
   if (outcome.logPath === null && (slurmState === 'COMPLETED' || slurmState === 'FAILED') && now.getTime() - end.getTime() < graceMs) return null;
   const completed = formatTimestamp(end);
-  const elapsed = elapsedS !== null ? humanDuration(elapsedS) : ev.elapsed;
-  const attempt = { job_id: ev.job_id ?? '', status: outcome.status, submitted: ev.submitted, completed, reason: outcome.notes };
+  const elapsed = job.elapsedSeconds !== null ? humanDuration(job.elapsedSeconds) : ev.elapsed;
+  const attempt: Attempt = { job_id: ev.job_id ?? '', status: outcome.status, submitted: ev.submitted, completed, reason: outcome.notes };
+  if (job.usage) attempt.usage = job.usage;
+  const gpu = ev.slurm_output ? await readGpuMetrics(join(dirname(resolve(m.experimentDir, ev.slurm_output)), GPU_METRICS_FILE), job.start ?? parseTimestamp(ev.submitted ?? ''), end) : null;
+  if (gpu) attempt.gpu = gpu;
   // The machine's fault (a node, preemption, the hub or the network), not the eval's: try again.
   const machine = (status: EvalStatus, reason: string) => classifyFailure(status, reason) === 'infrastructure';
   const retries = ev.attempts.filter((a) => machine(a.status, a.reason)).length;

@@ -25,6 +25,10 @@ export interface AccountingEntry {
   startTime: string;
   endTime: string;
   elapsedSeconds: number | null;
+  /** The walltime it was given (`Timelimit`); null when unlimited or unknown. */
+  timelimitSeconds: number | null;
+  /** GPUs it held (`gres/gpu` of `AllocTRES`); null when it was never allocated anything. */
+  gpus: number | null;
   /**
    * The job's `--comment`. sacct stores it only where the site set AccountingStoreFlags=job_comment
    * (few do): `accountingSince` then reads it from the SubmitLine, which is always stored.
@@ -88,7 +92,7 @@ export interface SlurmClientOptions {
 // sbatch, so maybe relative) is last and the work dir before it is assumed free of `|`.
 const QUEUE_FORMAT = '%i|%T|%r|%M|%V|%S|%k';
 const ACTIVE_FORMAT = '%i|%T|%r|%Z|%o';
-const SACCT_FIELDS = 'JobIDRaw,State,ExitCode,Submit,Start,End,Elapsed,Comment';
+const SACCT_FIELDS = 'JobIDRaw,State,ExitCode,Submit,Start,End,Elapsed,Timelimit,AllocTRES,Comment';
 // The sbatch command line (Slurm 20.11+), last: it may hold anything, `|` included.
 const SACCT_SINCE_FIELDS = `${SACCT_FIELDS},SubmitLine`;
 // Linux caps one argument at 128 KiB (MAX_ARG_STRLEN): split the sacct id list well below it.
@@ -267,7 +271,7 @@ function durationOf(text: string): number | null {
 /** `withSubmitLine`: the lines end with Comment then SubmitLine (accountingSince). */
 export function parseAccounting(text: string, withSubmitLine = false): AccountingEntry[] {
   return lines(text).flatMap((line) => {
-    const [jobId, state, exitCode, submit, start, end, elapsed, ...rest] = line.split('|');
+    const [jobId, state, exitCode, submit, start, end, elapsed, timelimit, tres, ...rest] = line.split('|');
     if (!jobId || !state || !/^\d+$/.test(jobId.trim())) return [];
     const comment = withSubmitLine ? (rest[0] ?? '').trim() || commentInSubmitLine(rest.slice(1).join('|')) : rest.join('|').trim();
     return [{
@@ -278,9 +282,30 @@ export function parseAccounting(text: string, withSubmitLine = false): Accountin
       startTime: (start ?? '').trim(),
       endTime: (end ?? '').trim(),
       elapsedSeconds: parseSlurmDuration(elapsed ?? ''),
+      timelimitSeconds: parseSlurmDuration(timelimit ?? ''),
+      gpus: gpusOf(tres ?? ''),
       comment,
     }];
   });
+}
+
+/**
+ * GPUs in an `AllocTRES` list (`billing=4,cpu=4,gres/gpu=2,mem=16G,node=1`): the `gres/gpu` count,
+ * or the sum of typed ones (`gres/gpu:a100=2`) where only those are stored; 0 when it held none, null
+ * when the job was never allocated anything (the list is empty while it pends, or if it never ran).
+ */
+export function gpusOf(allocTres: string): number | null {
+  const list = allocTres.trim();
+  if (!list) return null;
+  let plain: number | null = null;
+  let typed = 0;
+  for (const item of list.split(',')) {
+    const m = /^gres\/gpu(:[^=]+)?=(\d+)$/.exec(item.trim());
+    if (!m) continue;
+    if (m[1]) typed += Number(m[2]);
+    else plain = Number(m[2]);
+  }
+  return plain ?? typed;
 }
 
 /** The `--comment` of an sbatch command line as sacct's SubmitLine shows it (argv joined by spaces); '' when none. */

@@ -6,12 +6,19 @@ export const STATE_VERSION = 1;
 
 const status = z.enum(EVAL_STATUS_NAMES);
 
+/** What an ended job used, as sacct tells it: wall seconds, GPUs held (null: never allocated), its walltime (null: unlimited). */
+const usage = z.object({ wall_s: z.number(), gpus: z.number().nullable(), limit_s: z.number().nullable() });
+/** nvidia-smi's samples during the job, from cruijff_kit's gpu_metrics.csv (experiment/gpu-metrics.ts). */
+const gpuMetrics = z.object({ util_mean: z.number().nullable(), mem_peak_mib: z.number().nullable(), samples: z.number() });
+
 const attempt = z.object({
   job_id: z.string(),
   status,
   submitted: z.string().nullable(),
   completed: z.string().nullable(),
   reason: z.string(),
+  usage: usage.optional(),
+  gpu: gpuMetrics.optional(),
 });
 
 // As inspect/log.ts reads them, so that the result is formatted from the state alone.
@@ -90,5 +97,8 @@ export const stateSchema = z.object({
 });
 
 export type EvalState = z.infer<typeof evaluationSchema>;
+export type Attempt = z.infer<typeof attempt>;
+export type JobUsage = z.infer<typeof usage>;
+export type GpuMetrics = z.infer<typeof gpuMetrics>;
 export type MonitorLink = z.infer<typeof link>;
 export type State = z.infer<typeof stateSchema>;

@@ -221,7 +221,9 @@ write_configs() {
 AccountingStorageHost=localhost
 AccountingStoragePort=6819
 AccountingStoragePass=$RUN/munge.socket
-AccountingStorageEnforce=associations,limits,qos"
+AccountingStorageEnforce=associations,limits,qos
+# GPU sites store gres/gpu so that sacct's AllocTRES shows the GPUs a job held
+AccountingStorageTRES=gres/gpu"
     # sacct's Comment field; most sites leave it off (--no-job-comment)
     [ "$JOB_COMMENT" = 1 ] && acct_lines="$acct_lines
 AccountingStoreFlags=job_comment"

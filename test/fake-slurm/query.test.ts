@@ -114,6 +114,20 @@ describe('sacct', () => {
     expect(comment({ FAKE_SLURM_ACCOUNTING_STORE_FLAGS: 'job_comment' })).toBe('c1|sbatch --parsable -J good --comment c1 --wrap true');
   });
 
+  it('AllocTRES counts the GPUs a job was given (gres/gpu, and its type), nothing while it pends', async () => {
+    const plain = c.submit(['--gres=gpu:2', '--wrap', 'true']);
+    const typed = c.submit(['--gres=gpu:a100:1', '-t', '30', '--wrap', 'true']);
+    const none = c.submit(['--wrap', 'true']);
+    const held = c.submit(['-H', '--gres=gpu:1', '--wrap', 'true']);
+    for (const id of [plain, typed, none]) await c.waitJob(id);
+    const tres = (id: number) => c.run('sacct', ['-X', '-n', '-P', '-o', 'AllocTRES,Timelimit', '-j', String(id)]).stdout.trim();
+    expect(tres(plain)).toBe('billing=1,cpu=1,gres/gpu=2,node=1|UNLIMITED');
+    expect(tres(typed)).toBe('billing=1,cpu=1,gres/gpu=1,gres/gpu:a100=1,node=1|00:30:00');
+    expect(tres(none)).toBe('billing=1,cpu=1,node=1|UNLIMITED');
+    expect(tres(held)).toBe('|UNLIMITED');
+    c.run('scancel', [String(held)]);
+  });
+
   it('shows .batch steps without -X, a header without -n, and cuts long values with +', async () => {
     const id = c.submit(['-J', 'a-very-long-job-name', '--wrap', 'true']);
     await c.waitJob(id);

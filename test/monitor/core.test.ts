@@ -200,6 +200,28 @@ describe('poll', () => {
     expect(r.changes).toHaveLength(3);
   });
 
+  it("records what each ended job used: sacct's wall time, GPUs and walltime, and the GPU samples stamped within the job", async () => {
+    const m = await submitted();
+    const [a] = m.slurm.jobs;
+    const key = Object.entries(await evals(m)).find(([, e]) => e.job_id === a!.id)![0];
+    const ev = (await evals(m))[key]!;
+    const p = (n: number) => String(n).padStart(2, '0');
+    const stamp = (d: Date) => `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.000`;
+    const at = new Date(Math.floor(a!.submit.getTime() / 1000) * 1000); // the memory sacct starts and ends the job there
+    writeFileSync(join(dirname(join(m.experimentDir, ev.slurm_output!)), 'gpu_metrics.csv'), [
+      'timestamp, utilization.gpu [%], utilization.memory [%], memory.used [MiB], memory.total [MiB], power.draw [W], temperature.gpu',
+      `${stamp(new Date(at.getTime() - 60_000))}, 10 %, 1 %, 500 MiB, 40960 MiB, 60.00 W, 40`,
+      `${stamp(at)}, 75 %, 45 %, 20480 MiB, 40960 MiB, 250.00 W, 65`,
+      `${stamp(new Date(at.getTime() + 60_000))}, 10 %, 1 %, 39000 MiB, 40960 MiB, 60.00 W, 40`,
+    ].join('\n'));
+    await writeLog(m, key, 'success');
+    m.slurm.set(a!.id, { state: 'COMPLETED', inQueue: false });
+    await poll(m, fresh());
+    expect((await evals(m))[key]!.attempts).toEqual([
+      expect.objectContaining({ status: 'COMPLETED', usage: { wall_s: 292, gpus: 1, limit_s: 1800 }, gpu: { util_mean: 75, mem_peak_mib: 20480, samples: 1 } }),
+    ]);
+  });
+
   it('COMPLETED without any inspect log is FAILED: no inspect log, after two polls of grace for a slow file system', async () => {
     const m = await submitted();
     const id = m.slurm.jobs[0]!.id;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkIds, createSlurmClient, parseQueue } from '../../src/slurm/client.js';
+import { chunkIds, createSlurmClient, gpusOf, parseQueue } from '../../src/slurm/client.js';
 import type { CommandResult, CommandRunner } from '../../src/slurm/exec.js';
 import { parseJobState } from '../../src/slurm/states.js';
 import { humanDuration, parseSlurmDuration, timestampMs } from '../../src/slurm/time.js';
@@ -88,14 +88,14 @@ describe('slurm client', () => {
 
   it('asks sacct once for many jobs and reports accounting disabled as null', async () => {
     const { run, calls } = scripted([
-      { stdout: '101|COMPLETED|0:0|2026-11-29T04:00:00|2026-11-29T04:00:05|2026-11-29T04:04:57|00:04:52|\n102|CANCELLED by 1000|0:15|a|b|c|00:00:03|x\n' },
+      { stdout: '101|COMPLETED|0:0|2026-11-29T04:00:00|2026-11-29T04:00:05|2026-11-29T04:04:57|00:04:52|00:30:00|billing=1,cpu=1,gres/gpu=2,mem=32G,node=1|\n102|CANCELLED by 1000|0:15|a|b|c|00:00:03|UNLIMITED||x\n' },
       { exitCode: 1, stderr: 'Slurm accounting storage is disabled\n' },
     ]);
     const slurm = createSlurmClient({ run, sleep: noSleep });
     const a = await slurm.accounting(['101', '102']);
-    expect(calls[0]!.args).toEqual(['-X', '-n', '-P', '--format=JobIDRaw,State,ExitCode,Submit,Start,End,Elapsed,Comment', '--jobs=101,102']);
-    expect(a![0]).toMatchObject({ jobId: '101', state: 'COMPLETED', exitCode: '0:0', elapsedSeconds: 292 });
-    expect(a![1]).toMatchObject({ state: 'CANCELLED by 1000', comment: 'x' });
+    expect(calls[0]!.args).toEqual(['-X', '-n', '-P', '--format=JobIDRaw,State,ExitCode,Submit,Start,End,Elapsed,Timelimit,AllocTRES,Comment', '--jobs=101,102']);
+    expect(a![0]).toMatchObject({ jobId: '101', state: 'COMPLETED', exitCode: '0:0', elapsedSeconds: 292, timelimitSeconds: 1800, gpus: 2 });
+    expect(a![1]).toMatchObject({ state: 'CANCELLED by 1000', comment: 'x', timelimitSeconds: null, gpus: null });
     expect(await slurm.accounting(['1'])).toBeNull();
   });
 
@@ -104,16 +104,24 @@ describe('slurm client', () => {
     const { run, calls } = scripted([
       {
         stdout: [
-          `201|COMPLETED|0:0|a|b|c|00:00:01||sbatch --parsable --comment=${tag} t_epoch0.slurm`,
-          `202|COMPLETED|0:0|a|b|c|00:00:01|${tag}|sbatch --parsable --comment=${tag} t_epoch1.slurm`,
-          '203|FAILED|1:0|a|b|c|00:00:01||sbatch --wrap echo a|b --comment x',
-          '204|PENDING|0:0|a|b|c|00:00:00||sbatch job.sh',
+          `201|COMPLETED|0:0|a|b|c|00:00:01||||sbatch --parsable --comment=${tag} t_epoch0.slurm`,
+          `202|COMPLETED|0:0|a|b|c|00:00:01|||${tag}|sbatch --parsable --comment=${tag} t_epoch1.slurm`,
+          '203|FAILED|1:0|a|b|c|00:00:01||||sbatch --wrap echo a|b --comment x',
+          '204|PENDING|0:0|a|b|c|00:00:00||||sbatch job.sh',
         ].join('\n'),
       },
     ]);
     const entries = await createSlurmClient({ run, sleep: noSleep }).accountingSince('alice', new Date(2026, 10, 29, 4, 0, 0));
-    expect(calls[0]!.args).toEqual(['-X', '-n', '-P', '--format=JobIDRaw,State,ExitCode,Submit,Start,End,Elapsed,Comment,SubmitLine', '--user=alice', '--starttime=2026-11-29T04:00:00']);
+    expect(calls[0]!.args).toEqual(['-X', '-n', '-P', '--format=JobIDRaw,State,ExitCode,Submit,Start,End,Elapsed,Timelimit,AllocTRES,Comment,SubmitLine', '--user=alice', '--starttime=2026-11-29T04:00:00']);
     expect(entries!.map((e) => [e.jobId, e.comment])).toEqual([['201', tag], ['202', tag], ['203', 'x'], ['204', '']]);
+  });
+
+  it('counts the GPUs a job held from AllocTRES', () => {
+    expect(gpusOf('billing=4,cpu=4,gres/gpu=2,mem=16G,node=1')).toBe(2);
+    expect(gpusOf('cpu=4,gres/gpu:a100=1,gres/gpu=1,mem=16G')).toBe(1); // the plain count wins over typed ones
+    expect(gpusOf('cpu=4,gres/gpu:a100=1,gres/gpu:v100=2')).toBe(3);
+    expect(gpusOf('billing=1,cpu=1,mem=1000M,node=1')).toBe(0);
+    expect(gpusOf('')).toBeNull();
   });
 
   it('splits the sacct id list below the argument size limit at any size', () => {

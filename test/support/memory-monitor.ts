@@ -84,7 +84,7 @@ export class MemorySlurm implements Slurm {
 
   private acct(j: MemJob): AccountingEntry {
     const t = formatSlurmTimestamp(j.submit);
-    return { jobId: j.id, state: j.state, exitCode: j.exitCode, submitTime: t, startTime: t, endTime: t, elapsedSeconds: 292, comment: '' };
+    return { jobId: j.id, state: j.state, exitCode: j.exitCode, submitTime: t, startTime: t, endTime: t, elapsedSeconds: 292, timelimitSeconds: 1800, gpus: 1, comment: '' };
   }
 
   async activeJobs() {
