@@ -24,6 +24,7 @@ import type { QueueEntry } from './slurm/client.js';
 import { parseJobState } from './slurm/states.js';
 import { formatTimestamp, humanDuration } from './slurm/time.js';
 import { pollTimes } from './state/heartbeat.js';
+import { costLine, costTotals } from './report/cost.js';
 import { acquireMonitorLock, monitorLockHeld } from './state/lock.js';
 import type { EvalState, State } from './state/schema.js';
 import { readState, resubmission, setEval } from './state/store.js';
@@ -63,7 +64,7 @@ export async function statusCommand(m: Monitor, json: boolean, out: (text: strin
     stopped: state.monitor.stopped,
   };
   if (json) {
-    out(`${JSON.stringify({ experiment: state.experiment, evaluations: rows, monitor, squeue_error: queueError }, null, 2)}\n`);
+    out(`${JSON.stringify({ experiment: state.experiment, evaluations: rows, monitor, cost: costTotals(Object.values(state.evaluations)), squeue_error: queueError }, null, 2)}\n`);
     return EXIT.allSucceeded;
   }
   const table = [['RUN', 'TASK', 'EPOCH', 'STATE', 'JOB ID', 'ELAPSED', 'NOTES'], ...rows.map((r) => [r.run, r.task, r.epoch === null ? '-' : String(r.epoch), statusText({ status: r.state, samples: r.samples }), r.job_id ?? '-', r.elapsed ?? '-', r.notes || '-'])];
@@ -71,6 +72,8 @@ export async function statusCommand(m: Monitor, json: boolean, out: (text: strin
   const lines = [`${state.experiment}: ${countsLine(state)}`, ''];
   for (const row of table) lines.push(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
   lines.push('');
+  const cost = costLine(costTotals(Object.values(state.evaluations)));
+  if (cost) lines.push(cost);
   lines.push(`Monitor: ${monitor.jobs.length ? monitor.jobs.map((j) => `job ${j.job_id} ${j.state}${j.reason && j.reason !== 'None' ? ` (${j.reason})` : ''}`).join(', ') : 'no monitor job queued or running'}`);
   if (monitor.never_starts.length) lines.push(`WARNING: monitor job ${monitor.never_starts.join(', ')} can never start (DependencyNeverSatisfied): run \`run-inspect stop\` then \`run-inspect launch\``);
   lines.push(`Links so far: ${monitor.links}   Last poll: ${monitor.last_poll ?? '-'}   Last successful poll: ${monitor.last_successful_poll ?? '-'}   Next poll due: ${monitor.next_poll ?? '-'}`);
@@ -260,7 +263,7 @@ export async function reportCommand(m: Monitor, o: ReportOptions, out: (text: st
   const design = await readDesign(m.layout.design);
   const state = requireState(await readState(m.layout.state), m);
   const rows = resultRows(state, design);
-  const text = formatReport(rows, o.format as ReportFormat);
+  const text = formatReport(rows, o.format as ReportFormat, costTotals(Object.values(state.evaluations)));
   if (o.output) await writeFileAtomic(resolve(o.output), text);
   else out(text);
   if (o.write) {

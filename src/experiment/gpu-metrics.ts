@@ -1,8 +1,8 @@
 // What the GPUs did during an eval, from the nvidia-smi log cruijff_kit's eval template keeps beside
 // the job's SLURM output: `nvidia-smi --query-gpu=timestamp,utilization.gpu,utilization.memory,
 // memory.used,memory.total,power.draw,temperature.gpu --format=csv -l 30 > gpu_metrics.csv`
-// (docs/formats.md). nvidia-smi writes one unquoted line per GPU per sample, values with units
-// (`80 %`, `20480 MiB`) or `[N/A]`. Evals of one checkpoint share the folder (and truncate each
+// (docs/formats.md; older templates query fewer columns). nvidia-smi writes a header naming them,
+// then one unquoted line per GPU per sample, values with units (`80 %`, `20480 MiB`) or `[N/A]`. Evals of one checkpoint share the folder (and truncate each
 // other's file), so only the samples stamped inside the job's own start and end are counted.
 import { readFile } from 'node:fs/promises';
 import type { GpuMetrics } from '../state/schema.js';
@@ -25,25 +25,36 @@ export async function readGpuMetrics(file: string, start: Date | null, end: Date
   return summarizeGpuMetrics(text, start, end);
 }
 
-/** Mean utilisation and peak memory over the lines stamped within [start, end] (either bound may be open). */
+/**
+ * Mean utilisation and peak memory over the lines stamped within [start, end] (either bound may be
+ * open). The columns are found by the header's names: template versions query different lists.
+ */
 export function summarizeGpuMetrics(text: string, start: Date | null, end: Date | null): GpuMetrics | null {
+  let utilAt = -1;
+  let memAt = -1;
   let samples = 0;
   let utilSum = 0;
   let utilCount = 0;
   let memPeak: number | null = null;
   for (const line of text.split('\n')) {
     const fields = line.split(',');
-    if (fields.length < 4) continue;
     const at = nvidiaTimestamp(fields[0]!);
-    if (at === null) continue; // the header, or a line cut short when another job truncated the file
+    if (at === null) {
+      if (fields[0]!.trim() === 'timestamp') {
+        const names = fields.map((f) => f.trim().split(' ')[0]);
+        utilAt = names.indexOf('utilization.gpu');
+        memAt = names.indexOf('memory.used');
+      }
+      continue; // a header, or a line cut short when another job truncated the file
+    }
     if ((start && at < start.getTime()) || (end && at > end.getTime())) continue;
     samples++;
-    const util = quantity(fields[1]!);
+    const util = utilAt > 0 ? quantity(fields[utilAt] ?? '') : null;
     if (util !== null) {
       utilSum += util;
       utilCount++;
     }
-    const mem = quantity(fields[3]!);
+    const mem = memAt > 0 ? quantity(fields[memAt] ?? '') : null;
     if (mem !== null && (memPeak === null || mem > memPeak)) memPeak = mem;
   }
   if (samples === 0) return null;

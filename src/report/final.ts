@@ -4,6 +4,7 @@ import { evalLabel } from '../domain.js';
 import type { ExperimentLayout } from '../experiment/layout.js';
 import { evalKeys } from '../state/keys.js';
 import type { EvalState, State } from '../state/schema.js';
+import { costLine, costTotals, evalCost } from './cost.js';
 import { resultText } from './eval-text.js';
 import { EVAL_STATUSES, type Outcome } from '../status.js';
 
@@ -57,6 +58,7 @@ export function finalSummary(state: State, layout: Pick<ExperimentLayout, 'dir' 
     ...skipped.map((e) => (e.status === 'SKIPPED' ? line(e) : line(e).replace('  - ', `  - [${e.status}] `))),
     '',
     ...(results ? ['### Results', '', results.trimEnd(), ''] : []),
+    ...costSection(evals),
     '### Where the results are',
     '',
     'Evaluation logs:',
@@ -76,4 +78,17 @@ export function finalSummary(state: State, layout: Pick<ExperimentLayout, 'dir' 
     `See ${relative(layout.dir, layout.runLog)} for the full history and experiment_summary.md for the table.`,
   ];
   return `${out.join('\n')}\n`;
+}
+
+/** The sweep's cost and the evals whose walltime did not fit; nothing when no job was measured. */
+function costSection(evals: EvalState[]): string[] {
+  const line = costLine(costTotals(evals));
+  if (!line) return [];
+  const fit = evals.flatMap((e) => {
+    const c = evalCost(e);
+    if (!c?.walltimeFlag) return [];
+    const hint = c.walltimeFlag === 'over 90%' ? 'close to a TIMEOUT: give --time more room' : '--time could be much shorter';
+    return [`  - ${evalLabel(e)}: used ${Math.round(c.walltimeUsed! * 100)}% of its walltime (${hint})`];
+  });
+  return ['### Cost', '', line, ...fit, ''];
 }

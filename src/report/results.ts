@@ -8,6 +8,7 @@ import { chooseMain, formatValue } from '../inspect/format.js';
 import { classifyFailure, type FailureClass } from '../failure.js';
 import type { EvalState, State } from '../state/schema.js';
 import { answers, type Estimate, type TaskAnswer, type VsBase } from './compare.js';
+import { costLine, evalCost, type CostTotals, type EvalCost } from './cost.js';
 
 export interface ResultRow {
   key: string;
@@ -30,6 +31,8 @@ export interface ResultRow {
   reason: string | null;
   /** The class of a failure (monitor/failure.ts); null when the eval did not fail. */
   failure: FailureClass | null;
+  /** What its jobs used (report/cost.ts); null when none was measured. */
+  cost: EvalCost | null;
 }
 
 export type ReportFormat = 'md' | 'csv' | 'json';
@@ -66,6 +69,7 @@ export function resultRows(state: State, summary: { runs: ReadonlyArray<Pick<Des
     log_path: ev.log_path,
     reason: ev.status === COMPLETED || ev.notes === '' ? null : ev.notes,
     failure: classifyFailure(ev.status, ev.notes),
+    cost: evalCost(ev),
   }));
   const rank = new Map(summary.runs.map((r, i) => [r.name, i]));
   const runRank = (run: string) => rank.get(run) ?? summary.runs.length;
@@ -117,16 +121,19 @@ export function chooseMainMetric(rows: ResultRow[]): MainMetric | null {
 // ---------------------------------------------------------------------------------------------
 // report --format md | csv | json
 
-export function formatReport(rows: ResultRow[], format: ReportFormat): string {
+/** `cost`: the sweep's totals (costTotals), closing the md report and in the json. */
+export function formatReport(rows: ResultRow[], format: ReportFormat, cost: CostTotals | null = null): string {
   const main = chooseMainMetric(rows);
   const found = main ? answers(rows, main) : [];
   switch (format) {
-    case 'md':
-      return `${markdownReport(rows)}${main && found.length ? `\n${answersMarkdown(found, main)}` : ''}`;
+    case 'md': {
+      const line = cost && costLine(cost);
+      return `${markdownReport(rows)}${main && found.length ? `\n${answersMarkdown(found, main)}` : ''}${line ? `\n${line}\n` : ''}`;
+    }
     case 'csv':
       return csvReport(rows, found);
     case 'json':
-      return `${JSON.stringify({ rows, main_metric: main, answers: found.map(answerJson) }, null, 2)}\n`;
+      return `${JSON.stringify({ rows, main_metric: main, answers: found.map(answerJson), cost }, null, 2)}\n`;
     default: // the CLI passes what the user typed
       throw new UserError(`unknown report format ${JSON.stringify(format)} (use md, csv or json)`);
   }
@@ -137,9 +144,11 @@ function columns(rows: ResultRow[]): { params: string[]; metrics: string[] } {
   return { params: [...new Set(rows.flatMap((r) => Object.keys(r.params)))], metrics: metricKeys(rows) };
 }
 
+/** The cost columns appear once a job was measured. */
 function markdownReport(rows: ResultRow[]): string {
   const { params, metrics } = columns(rows);
-  const header = ['Run', 'Task', 'Epoch', 'State', ...params, ...metrics, 'Job ID', 'Elapsed', 'Log', 'Failure', 'Reason'];
+  const costs = rows.some((r) => r.cost);
+  const header = ['Run', 'Task', 'Epoch', 'State', ...params, ...metrics, 'Job ID', 'Elapsed', ...(costs ? COST_HEADER : []), 'Log', 'Failure', 'Reason'];
   const body = rows.map((r) => [
     r.run,
     r.task,
@@ -149,6 +158,7 @@ function markdownReport(rows: ResultRow[]): string {
     ...metrics.map((m) => formatNumber(r.metrics[m] ?? null)),
     r.job_id ?? '',
     r.elapsed ?? '',
+    ...(costs ? costCells(r.cost) : []),
     r.log_path ?? '',
     r.failure ?? '',
     r.reason ?? '',
@@ -156,10 +166,21 @@ function markdownReport(rows: ResultRow[]): string {
   return `${markdownTable(header, body)}\n`;
 }
 
+const COST_HEADER = ['GPU-hours', 'Walltime used', 'GPU util', 'Peak GPU mem'];
+
+function costCells(c: EvalCost | null): string[] {
+  if (!c) return ['', '', '', ''];
+  const used = c.walltimeUsed === null ? '' : `${Math.round(c.walltimeUsed * 100)}%${c.walltimeFlag ? ` (${c.walltimeFlag})` : ''}`;
+  return [c.gpuHours.toFixed(2), used, c.gpu?.util_mean != null ? `${c.gpu.util_mean}%` : '', c.gpu?.mem_peak_mib != null ? `${(c.gpu.mem_peak_mib / 1024).toFixed(1)} GiB` : ''];
+}
+
 /** `vs_base*`: the main metric's difference from the task's base model and its 95% interval. */
 function csvReport(rows: ResultRow[], found: TaskAnswer[]): string {
   const { params, metrics } = columns(rows);
-  const header = ['key', 'run', 'task', 'epoch', 'state', ...params, ...metrics, 'job_id', 'elapsed', 'log_path', 'failure', 'reason', 'vs_base', 'vs_base_low', 'vs_base_high'];
+  const header = [
+    'key', 'run', 'task', 'epoch', 'state', ...params, ...metrics, 'job_id', 'elapsed', 'log_path', 'failure', 'reason', 'vs_base', 'vs_base_low', 'vs_base_high',
+    'gpu_hours', 'wall_seconds', 'walltime_used', 'gpu_util_mean', 'gpu_mem_peak_mib',
+  ];
   const vs = new Map(found.flatMap((a) => [...a.vsBase]));
   const body = rows.map((r) => [
     r.key,
@@ -177,6 +198,11 @@ function csvReport(rows: ResultRow[], found: TaskAnswer[]): string {
     vs.get(r.key)?.diff ?? null,
     vs.get(r.key)?.low ?? null,
     vs.get(r.key)?.high ?? null,
+    r.cost?.gpuHours ?? null,
+    r.cost?.wallSeconds ?? null,
+    r.cost?.walltimeUsed ?? null,
+    r.cost?.gpu?.util_mean ?? null,
+    r.cost?.gpu?.mem_peak_mib ?? null,
   ]);
   // RFC 4180: CRLF between records, including after the last one.
   return [header, ...body].map((cells) => cells.map(csvCell).join(',')).join('\r\n') + '\r\n';

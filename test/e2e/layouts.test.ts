@@ -3,6 +3,7 @@
 // / module on PATH). Also what keeps cruijff_kit's own tools working on today's layout.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resultText } from '../../src/report/eval-text.js';
 import { FAKE_BIN, readJson, sandbox, type FakeJob, type Sandbox } from '../support/harness.js';
@@ -59,6 +60,18 @@ describe("today's cells (experiment_summary.yaml)", () => {
     expect(crashed.status).toBe('FAILED');
     expect(crashed.notes).toContain("ModuleNotFoundError: No module named 'peft'");
     expect(crashed.notes).toMatch(/see income_rank8_epoch1\/artifacts\/slurm-\d+\.out/);
+
+    // What it cost, as sacct tells it: each job's wall time × the GPUs it held (the control asked for 4).
+    const acct = await execa(join(FAKE_BIN, 'sacct'), ['-X', '-n', '-P', '-o', 'JobIDRaw,ElapsedRaw,AllocTRES', '-j', jobs.map((j) => j.id).join(',')], { env: s.env });
+    const sacctGpuHours = new Map(acct.stdout.trim().split('\n').map((l) => l.split('|')).map(([id, secs, tres]) => [id, (Number(secs) * Number(/gres\/gpu=(\d+)/.exec(tres!)![1])) / 3600]));
+    const report = JSON.parse((await s.cli(['report', exp.dir, '--format', 'json'], { env: envOf(exp) })).stdout);
+    const total = [...sacctGpuHours.values()].reduce((a, b) => a + b, 0);
+    expect(report.cost.gpuHours).toBeCloseTo(total, 10);
+    for (const row of report.rows.filter((r: any) => r.job_id)) expect(row.cost.gpuHours).toBeCloseTo(sacctGpuHours.get(row.job_id)!, 10);
+    expect(sacctGpuHours.get(ev['Llama-3.2-1B-Instruct_base_capitalization_base'].job_id)! * 3600).toBe(4 * Number(acct.stdout.split('\n').find((l) => l.startsWith(`${ev['Llama-3.2-1B-Instruct_base_capitalization_base'].job_id}|`))!.split('|')[1]));
+    // nvidia-smi's samples from the cell's gpu_metrics.csv, within the job
+    expect(report.rows.find((r: any) => r.key === 'Llama-3.2-1B-Instruct_rank4_capitalization_epoch1').cost.gpu).toMatchObject({ util_mean: 0, mem_peak_mib: 0 });
+    expect((await s.cli(['status', exp.dir], { env: envOf(exp) })).stdout).toMatch(/^Cost: \d+\.\d\d GPU-hours, .* in \d+ jobs; not successful: /m);
 
     // Progress where users look: a generated experiment_summary.md, marked, with the Results.
     const page = readFileSync(join(exp.dir, 'experiment_summary.md'), 'utf8');

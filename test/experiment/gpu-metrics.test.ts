@@ -25,6 +25,11 @@ describe('gpu_metrics.csv', () => {
     expect(summarizeGpuMetrics([HEADER, ...rows].join('\n'), null, null)).toEqual({ util_mean: 68.8, mem_peak_mib: 39000, samples: 6 });
   });
 
+  it("finds the columns by the header's names: older templates query fewer", () => {
+    const old = ['timestamp, utilization.gpu [%], memory.used [MiB], memory.total [MiB]', '2026/02/17 10:00:00.000, 40 %, 1024 MiB, 81920 MiB', '2026/02/17 10:00:30.000, 60 %, 2048 MiB, 81920 MiB'];
+    expect(summarizeGpuMetrics(old.join('\n'), start, end)).toEqual({ util_mean: 50, mem_peak_mib: 2048, samples: 2 });
+  });
+
   it('says nothing for no GPU samples, a header alone, a missing file or lines cut by another job truncating the file', async () => {
     expect(summarizeGpuMetrics(HEADER, start, end)).toBeNull();
     expect(summarizeGpuMetrics('\0\0\0\0, 80 %\n2026/02/17 10:00', start, end)).toBeNull();

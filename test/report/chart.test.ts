@@ -5,7 +5,7 @@ import type { ResultRow } from '../../src/report/results.js';
 
 function row(run: string, epoch: number | null, state: string, accuracy: number | null, task = 'reverse_words'): ResultRow {
   const metrics = { 'match/accuracy': accuracy, 'match/stderr': 0.01 };
-  return { key: `${run}_${task}_${epoch ?? 'base'}`, run, task, epoch, state, metrics, params: {}, samples: null, job_id: null, elapsed: null, log_path: null, reason: null, failure: null };
+  return { key: `${run}_${task}_${epoch ?? 'base'}`, run, task, epoch, state, metrics, params: {}, samples: null, job_id: null, elapsed: null, log_path: null, reason: null, failure: null, cost: null };
 }
 
 /** 2 runs × 2 epochs (one FAILED) and a control, as resultRows orders them. */

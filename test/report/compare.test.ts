@@ -10,7 +10,7 @@ function row(run: string, epoch: number | null, accuracy: number | null, stderr:
   const task = o.task ?? 'capitalization';
   const metrics: Record<string, number | null> = { 'match/accuracy': accuracy };
   if (stderr !== null) metrics['match/stderr'] = stderr;
-  return { key: `${run}_${task}_${epoch ?? 'base'}`, run, task, epoch, state: o.state ?? 'COMPLETED', metrics, params: {}, samples: o.n ?? 100, job_id: null, elapsed: null, log_path: null, reason: null, failure: null };
+  return { key: `${run}_${task}_${epoch ?? 'base'}`, run, task, epoch, state: o.state ?? 'COMPLETED', metrics, params: {}, samples: o.n ?? 100, job_id: null, elapsed: null, log_path: null, reason: null, failure: null, cost: null };
 }
 
 describe('vsBase', () => {

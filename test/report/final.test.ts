@@ -72,4 +72,20 @@ describe('finalSummary', () => {
     expect(text.indexOf('### Results\n\n| Run | epoch 0 |')).toBeGreaterThan(text.indexOf('⊘ SKIPPED'));
     expect(text.indexOf('### Results')).toBeLessThan(text.indexOf('### Where the results are'));
   });
+
+  test('what it cost: GPU-hours in total and burnt by failures, and the evals whose walltime did not fit', () => {
+    const usage = (wall_s: number, status: 'COMPLETED' | 'FAILED') => [{ job_id: '1', status, submitted: null, completed: null, reason: '', usage: { wall_s, gpus: 1, limit_s: 1800 } }];
+    const state = stateOf(DIR, [
+      evaluation('rank4', 0, 'COMPLETED', { job_id: '101', attempts: usage(1710, 'COMPLETED') }), // 95% of 30 min
+      evaluation('rank4', 1, 'FAILED', { job_id: '102', attempts: usage(90, 'FAILED') }),
+      evaluation('rank8', 0, 'COMPLETED', { job_id: '103', attempts: usage(900, 'COMPLETED') }), // 50%
+    ]);
+    const text = finalSummary(state, layoutOf(DIR, 'cells', `${DIR}/experiment_summary.yaml`));
+    // (1710 + 90 + 900) s on 1 GPU = 0.75 GPU-hours; the failure's 90 s = 0.025 (3%)
+    expect(text).toContain(
+      "### Cost\n\nCost: 0.75 GPU-hours, 45m 0s of jobs' wall time in 3 jobs; not successful: 0.03 GPU-hours (3%), 1m 30s in 1 job; walltime used: 1 eval over 90%\n" +
+        '  - rank4/capitalization/epoch0: used 95% of its walltime (close to a TIMEOUT: give --time more room)\n',
+    );
+    expect(finalSummary(STATE, layoutOf(DIR, 'cells', `${DIR}/experiment_summary.yaml`))).not.toContain('### Cost');
+  });
 });

@@ -58,7 +58,7 @@ const rows = () => resultRows(experimentState(), SUMMARY);
 
 /** A row as a test needs it: only the fields that matter given. */
 function row(run: string, epoch: number | null, state: string, metrics: ResultRow['metrics'] = {}, extra: Partial<ResultRow> = {}): ResultRow {
-  return { key: evalKey(run, TASK, epoch), run, task: TASK, epoch, state, metrics, params: {}, samples: null, job_id: null, elapsed: null, log_path: null, reason: null, failure: null, ...extra };
+  return { key: evalKey(run, TASK, epoch), run, task: TASK, epoch, state, metrics, params: {}, samples: null, job_id: null, elapsed: null, log_path: null, reason: null, failure: null, cost: null, ...extra };
 }
 
 /** Cell texts of the first GFM table, as a markdown renderer reads them. */
@@ -183,19 +183,20 @@ describe('formatReport csv', () => {
     const text = formatReport(rows(), 'csv');
     const lines = text.split('\r\n');
     expect(lines[0]).toBe(
-      'key,run,task,epoch,state,Model,LoRA Rank,Batch Size,Type,Est. Time,match/accuracy,match/stderr,edit_distance/mean,edit_distance/stderr,job_id,elapsed,log_path,failure,reason,vs_base,vs_base_low,vs_base_high',
+      'key,run,task,epoch,state,Model,LoRA Rank,Batch Size,Type,Est. Time,match/accuracy,match/stderr,edit_distance/mean,edit_distance/stderr,job_id,elapsed,log_path,failure,reason,vs_base,vs_base_low,vs_base_high,gpu_hours,wall_seconds,walltime_used,gpu_util_mean,gpu_mem_peak_mib',
     );
     // vs base: 0.6 - 0.412 = 0.188 ± 1.96·√(0.0155² + 0.0156²) = ± 0.043102
-    const [diff, low, high] = lines[1]!.split(',').slice(-3).map(Number);
-    expect(lines[1]!.split(',').slice(0, -3).join(',')).toBe(
+    const [diff, low, high] = lines[1]!.split(',').slice(-8, -5).map(Number);
+    expect(lines[1]!.split(',').slice(-5).join(',')).toBe(',,,,'); // no job measured
+    expect(lines[1]!.split(',').slice(0, -8).join(',')).toBe(
       'r4_reverse_words_epoch0,r4,reverse_words,0,COMPLETED,Llama-3.2-3B-Instruct,4,8,Fine-tuned,~25min,0.6,0.0155,,0.05,4410033,4m 52s,r4/eval/logs/2025-10-20T10-45-00-00-00_reverse_words_4410033.eval,,',
     );
     expect(diff).toBeCloseTo(0.188, 10);
     expect(low).toBeCloseTo(0.144898, 5);
     expect(high).toBeCloseTo(0.231102, 5);
-    expect(lines[4]).toBe('r16_reverse_words_epoch1,r16,reverse_words,1,FAILED,Llama-3.2-3B-Instruct,16,8,Fine-tuned,~30min,,,,,4410032,0m 41s,,out of memory,CUDA out of memory,,,');
-    expect(lines[5]).toMatch(/^Llama-3.2-3B_base_reverse_words_base,Llama-3.2-3B_base,reverse_words,,COMPLETED,Llama-3.2-3B-Instruct,-,-,Control,.*,,,$/);
-    expect(parseCsv(text).every((r) => r.length === 22)).toBe(true);
+    expect(lines[4]).toBe('r16_reverse_words_epoch1,r16,reverse_words,1,FAILED,Llama-3.2-3B-Instruct,16,8,Fine-tuned,~30min,,,,,4410032,0m 41s,,out of memory,CUDA out of memory,,,,,,,,');
+    expect(lines[5]).toMatch(/^Llama-3.2-3B_base_reverse_words_base,Llama-3.2-3B_base,reverse_words,,COMPLETED,Llama-3.2-3B-Instruct,-,-,Control,.*,,,,,,,,$/);
+    expect(parseCsv(text).every((r) => r.length === 27)).toBe(true);
   });
 
   test('RFC 4180 quoting of commas, quotes and line breaks', () => {
@@ -214,6 +215,33 @@ describe('formatReport csv', () => {
     const [, cells] = parseCsv(formatReport([odd], 'csv'));
     expect(cells!.slice(1, 2)).toEqual(["'=run"]);
     expect(cells!.slice(5, 14)).toEqual([`'=HYPERLINK("http://x","y")`, "'+cmd", "'-2+3", "'@SUM(A1)", "'\tx", '-', '-1e-5', '1e-5', '-0.25']);
+  });
+});
+
+describe('formatReport: what it cost', () => {
+  // 1 GPU for 1710 s of a 1800 s walltime (95%): 0.475 GPU-hours; nvidia-smi 71.5% on average, 20480 MiB at peak
+  const measured = row('r4', 0, 'COMPLETED', { 'match/accuracy': 0.6 }, {
+    cost: { jobs: 1, wallSeconds: 1710, gpuHours: 0.475, walltimeUsed: 0.95, walltimeFlag: 'over 90%', gpu: { util_mean: 71.5, mem_peak_mib: 20480, samples: 57 } },
+  });
+  const unmeasured = row('r4', 1, 'FAILED');
+  const totals = { jobs: 2, wallSeconds: 1800, gpuHours: 0.5, failedJobs: 1, failedWallSeconds: 90, failedGpuHours: 0.025, unmeasured: 0, under: 0, over: 1 };
+
+  test('md: GPU-hours, walltime used, GPU utilisation and peak memory per eval once a job was measured; the totals last', () => {
+    const text = formatReport([measured, unmeasured], 'md', totals);
+    const [header, first, second] = tableCells(text);
+    expect(header!.slice(5, 11)).toEqual(['Job ID', 'Elapsed', 'GPU-hours', 'Walltime used', 'GPU util', 'Peak GPU mem']);
+    expect(first!.slice(7, 11)).toEqual(['0.47', '95% (over 90%)', '71.5%', '20.0 GiB']);
+    expect(second!.slice(7, 11)).toEqual(['-', '-', '-', '-']);
+    expect(text.trimEnd().split('\n').at(-1)).toBe("Cost: 0.50 GPU-hours, 30m 0s of jobs' wall time in 2 jobs; not successful: 0.03 GPU-hours (5%), 1m 30s in 1 job; walltime used: 1 eval over 90%");
+    expect(tableCells(formatReport([unmeasured], 'md'))[0]).not.toContain('GPU-hours');
+  });
+
+  test('csv and json carry the figures unrounded', () => {
+    const [, cells] = parseCsv(formatReport([measured], 'csv', totals));
+    expect(cells!.slice(-5)).toEqual(['0.475', '1710', '0.95', '71.5', '20480']);
+    const json = JSON.parse(formatReport([measured], 'json', totals));
+    expect(json.cost).toEqual(totals);
+    expect(json.rows[0].cost).toMatchObject({ gpuHours: 0.475, walltimeFlag: 'over 90%' });
   });
 });
 
