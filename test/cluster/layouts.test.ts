@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { resultText } from '../../src/report/eval-text.js';
 import { CAPITALIZATION, WITH_STATUS_TABLES, scaffoldSeedEra, scaffoldToday } from '../support/scaffold.mjs';
+import { slurm } from './slurm.js';
 import { cancelJobsUnder, cli, clusterMode, evalJobsByKey, evalState, readJson, settledJobsUnder, userEnv, workRoot } from './support.js';
 
 /** cruijff_kit's compute harvest (slurm/compute_gpu_metrics.py), with its DOTALL flag. */
@@ -90,7 +91,20 @@ describe("both layouts on a real SLURM cluster", () => {
     expect(status.stdout).toContain("ModuleNotFoundError: No module named 'peft'");
     const report = await cli(['report', exp.dir, '--format', 'csv']);
     const crashed = report.stdout.split('\r\n').find((l) => l.startsWith('income_rank8_epoch1_capitalization_base,'));
-    expect(crashed).toMatch(/,FAILED,.*ModuleNotFoundError: No module named 'peft' \(see income_rank8_epoch1\/artifacts\/slurm-\d+\.out\)"?,,,$/);
+    expect(crashed).toMatch(/,FAILED,.*ModuleNotFoundError: No module named 'peft' \(see income_rank8_epoch1\/artifacts\/slurm-\d+\.out\)"?,,,,[\d.]+,\d+,,[\d.]*,\d*$/);
+    // What it cost matches sacct: each job's ElapsedRaw × the gres/gpu of its AllocTRES (the cluster
+    // stores gres/gpu, as GPU sites do), summed.
+    const ids = rows.filter((a) => exp.evals.some((e) => jobs.get(e.key)?.[0]?.id === a.id)).map((a) => a.id);
+    const acct = await slurm('sacct', ['-X', '-n', '-P', '--format=JobIDRaw,ElapsedRaw,AllocTRES', `--jobs=${ids.join(',')}`]);
+    const gpuHours = new Map(acct.stdout.trim().split('\n').map((l) => l.split('|')).map(([id, secs, tres]) => [id!, (Number(secs) * Number(/gres\/gpu=(\d+)/.exec(tres!)?.[1] ?? NaN)) / 3600]));
+    expect(gpuHours.size).toBe(exp.evals.length - 1);
+    expect([...gpuHours.values()].every((h) => Number.isFinite(h))).toBe(true); // every job held a GPU
+    const json = JSON.parse((await cli(['report', exp.dir, '--format', 'json'])).stdout);
+    for (const row of json.rows.filter((x: { job_id: string | null }) => x.job_id)) expect(row.cost.gpuHours, `GPU-hours of ${row.key}`).toBeCloseTo(gpuHours.get(row.job_id)!, 10);
+    const total = [...gpuHours.values()].reduce((a, b) => a + b, 0);
+    expect(json.cost).toMatchObject({ jobs: exp.evals.length - 1, unmeasured: 0 });
+    expect(json.cost.gpuHours).toBeCloseTo(total, 10);
+    expect(status.stdout).toContain(`Cost: ${total.toFixed(2)} GPU-hours`);
     const page = readFileSync(join(exp.dir, 'experiment_summary.md'), 'utf8');
     expect(page).toMatch(/\| income_rank8_epoch1 \| capitalization \| - \| FAILED \| \d+ \| .*ModuleNotFoundError/);
   });
