@@ -1,13 +1,15 @@
 // The circuit breaker. When the first evals of a task all fail the same way in the code or its
 // configuration (a missing module, a bad path), the rest of that task would only start, fail the
 // same way and burn their GPU slots one after another. They are HELD instead, with the shared reason,
-// until a person fixes the cause and runs `run-inspect retry --held`. The machine's faults never
+// until a person fixes the cause and runs `run-inspect retry --held`. Evals whose jobs still wait in
+// the queue are held too (their jobs cancelled): by default everything is queued at once, and those
+// jobs are the bleeding to stop. The machine's faults never
 // trip it (they are resubmitted by themselves); one success in the task keeps it closed.
 import { evalLabel } from '../domain.js';
 import { classifyFailure, failureSignature } from '../failure.js';
 import { formatTimestamp } from '../slurm/time.js';
 import type { State } from '../state/schema.js';
-import { setEval } from '../state/store.js';
+import { resubmission, setEval } from '../state/store.js';
 import type { Monitor } from './context.js';
 import { notify } from './notify.js';
 
@@ -16,8 +18,10 @@ export interface Trip {
   /** The failure the task's evals share (failure.ts's signature). */
   signature: string;
   failed: number;
-  /** Keys of the task's evals not yet submitted: to be held. */
+  /** Keys of the task's evals not yet submitted or still queued: to be held. */
   held: string[];
+  /** Job ids of the queued ones among them: to be cancelled. */
+  queued: string[];
 }
 
 /**
@@ -32,12 +36,16 @@ export function tripsOf(state: State, threshold: number): Trip[] {
   for (const [, ev] of evals) {
     for (const a of ev.attempts) if (a.status === 'HELD' && a.completed && a.completed > (released.get(ev.task) ?? '')) released.set(ev.task, a.completed);
   }
-  const tasks = new Map<string, { completed: boolean; waiting: string[]; failures: Map<string, number> }>();
+  const tasks = new Map<string, { completed: boolean; waiting: string[]; queued: string[]; failures: Map<string, number> }>();
   for (const [key, ev] of evals) {
     let t = tasks.get(ev.task);
-    if (!t) tasks.set(ev.task, (t = { completed: false, waiting: [], failures: new Map() }));
+    if (!t) tasks.set(ev.task, (t = { completed: false, waiting: [], queued: [], failures: new Map() }));
     if (ev.status === 'COMPLETED') t.completed = true;
     else if (ev.status === 'NOT_SUBMITTED') t.waiting.push(key);
+    else if (ev.status === 'PENDING' && ev.job_id) {
+      t.waiting.push(key);
+      t.queued.push(ev.job_id);
+    }
     else if (classifyFailure(ev.status, ev.notes) === 'code/config' && (ev.completed ?? '') > (released.get(ev.task) ?? '')) {
       const signature = failureSignature(ev.notes);
       t.failures.set(signature, (t.failures.get(signature) ?? 0) + 1);
@@ -47,30 +55,50 @@ export function tripsOf(state: State, threshold: number): Trip[] {
   for (const [task, t] of tasks) {
     if (t.completed || t.waiting.length === 0) continue;
     const [signature, failed] = [...t.failures].sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
-    if (failed >= threshold) trips.push({ task, signature, failed, held: t.waiting.sort() });
+    if (failed >= threshold) trips.push({ task, signature, failed, held: t.waiting.sort(), queued: t.queued.sort() });
   }
   return trips;
 }
 
-/** Holds what trips now: the evals HELD with the reason, a log entry and one notification per trip. */
+/**
+ * Holds what trips now: the queued jobs cancelled (one scancel), the evals HELD with the reason, a
+ * log entry and one notification per trip. A queued job that started meanwhile is cancelled too:
+ * it would fail the same way. If scancel fails, only the unsubmitted evals are held this time.
+ */
 export async function holdTripped(m: Monitor): Promise<Trip[]> {
   const trips = tripsOf((await m.store.current())!, m.options.breaker);
   if (trips.length === 0) return [];
   const now = formatTimestamp(m.clock.now());
+  let cancelled = new Set(trips.flatMap((t) => t.queued));
+  try {
+    await m.slurm.cancel([...cancelled]);
+  } catch (e) {
+    m.progress.warn(`circuit breaker: scancel failed (${(e as Error).message}); their queued jobs stay, to be held next poll`);
+    cancelled = new Set();
+  }
   await m.store.update((s) => {
     for (const trip of trips) {
       const notes = `held: ${trip.failed} evals of ${trip.task} failed the same way (${trip.signature}); fix it, then \`run-inspect retry --held\``;
-      for (const key of trip.held) if (s!.evaluations[key]?.status === 'NOT_SUBMITTED') setEval(s!, key, { status: 'HELD', notes, completed: now });
+      for (const key of trip.held) {
+        const ev = s!.evaluations[key];
+        if (ev?.status === 'NOT_SUBMITTED') setEval(s!, key, { status: 'HELD', notes, completed: now });
+        else if (ev?.status === 'PENDING' && ev.job_id && cancelled.has(ev.job_id)) {
+          const attempt = { job_id: ev.job_id, status: 'CANCELLED' as const, submitted: ev.submitted, completed: now, reason: `cancelled while queued: ${notes}` };
+          setEval(s!, key, { ...resubmission(notes, [...ev.attempts, attempt]), status: 'HELD', completed: now, slurm_state: null });
+        }
+      }
     }
     return s!;
   });
   const state = (await m.store.current())!;
   for (const trip of trips) {
     const labels = trip.held.map((k) => evalLabel(state.evaluations[k]!));
-    m.progress.warn(`circuit breaker: ${trip.failed} evals of ${trip.task} failed the same way (${trip.signature}); holding ${labels.length} not yet submitted`);
+    const jobs = trip.queued.filter((id) => cancelled.has(id));
+    const queuedNote = jobs.length ? ` (${jobs.length} queued jobs cancelled: ${jobs.join(', ')})` : '';
+    m.progress.warn(`circuit breaker: ${trip.failed} evals of ${trip.task} failed the same way (${trip.signature}); holding ${labels.length}${queuedNote}`);
     await m.runlog.write('CIRCUIT_BREAKER', trip.task, [
       ['Details', `${trip.failed} evaluations failed the same way and none succeeded: ${trip.signature}`],
-      ['Result', `${labels.length} evaluations HELD, not submitted: ${labels.join(', ')}`],
+      ['Result', `${labels.length} evaluations HELD${queuedNote}: ${labels.join(', ')}`],
       ['Next', 'fix the cause, then: run-inspect retry --held'],
     ]);
     await notify(

@@ -22,7 +22,7 @@ describe('results', () => {
     const [header, ...rows] = csv.stdout.trim().split('\r\n');
     expect(header).toBe('key,run,task,epoch,state,Model,LoRA Rank,Batch Size,Type,Est. Time,match/accuracy,match/stderr,job_id,elapsed,log_path,failure,reason,vs_base,vs_base_low,vs_base_high,gpu_hours,wall_seconds,walltime_used,gpu_util_mean,gpu_mem_peak_mib');
     expect(rows).toHaveLength(7);
-    expect(rows.find((r) => r.startsWith('r16_reverse_words_epoch0,'))).toMatch(/^r16_reverse_words_epoch0,r16,reverse_words,0,COMPLETED,Llama-3.2-3B-Instruct,16,8,Fine-tuned,~30min,0\.8,0\.011,\d+,\dm \d+s,r16\/eval\/logs\/.*\.eval,,,0,-0\.0\d+,0\.0\d+,0,\d+,0\.\d+,,$/);
+    expect(rows.find((r) => r.startsWith('r16_reverse_words_epoch0,'))).toMatch(/^r16_reverse_words_epoch0,r16,reverse_words,0,COMPLETED,Llama-3.2-3B-Instruct,16,8,Fine-tuned,~30min,0\.8,0\.011,\d+,\dm \d+s,r16\/eval\/logs\/.*\.eval,,,0,-0\.0\d+,0\.0\d+,0,\d+,[\d.]+,,$/);
     expect(rows.find((r) => r.startsWith('r16_reverse_words_epoch2,'))).toMatch(/,FAILED,.*,,,\d+,.*,code\/config,inspect error: ValueError: tokenizer config not found in checkpoint,,,,0,\d+,,,$/);
 
     const json = JSON.parse((await s.cli(['report', dir, '--format', 'json'])).stdout);
