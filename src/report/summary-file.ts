@@ -2,7 +2,8 @@
 // is re-read just before each write (so their edits elsewhere survive), only our rows change, and an
 // unchanged table means no write at all. In the cells layout there is no .md: run-inspect generates
 // one (marked as such), from the yaml's title and question, which it may rewrite freely.
-import { open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { renameSync, statSync } from 'node:fs';
+import { open, realpath, rm, stat } from 'node:fs/promises';
 import type { Design } from '../experiment/design.js';
 import { evalKeys } from '../state/keys.js';
 import type { EvalState, State } from '../state/schema.js';
@@ -142,11 +143,13 @@ async function replaceIfUnchanged(file: string, text: string, base: string): Pro
     throw e;
   }
   await handle.close();
-  if ((await stampOf(target)) !== base) {
+  // The look and the rename back to back, with no await between them: an await lets the event loop
+  // (and, on a loaded node, the scheduler) stretch the one moment a user's save could be lost.
+  if (stampText(statSync(target)) !== base) {
     await rm(tmp, { force: true });
     return null;
   }
-  await rename(tmp, target);
+  renameSync(tmp, target);
   return written;
 }
 
