@@ -14,13 +14,18 @@ import { CruijffFiles } from './report/cruijff-files.js';
 import { createProgress } from './report/progress.js';
 import { StateStore } from './state/store.js';
 import { DEFAULT_RUN_OPTIONS, type Monitor, type RunOptions } from './monitor/context.js';
+import { jobEnvironment, signalledClock } from './monitor/job-environment.js';
 import { experimentIdOf } from './monitor/tags.js';
+import { launchDefaults } from './monitor/template.js';
 import { runMonitor } from './monitor/monitor.js';
 import { launchCommand, reportCommand, retryCommand, statusCommand, stopCommand } from './commands.js';
 import { detectLayout, type ExperimentLayout } from './experiment/layout.js';
 
 declare const __VERSION__: string | undefined;
 const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';
+
+const LAUNCH = launchDefaults();
+const D = DEFAULT_RUN_OPTIONS;
 
 const USAGE = `run-inspect ${VERSION}: submit and monitor an experiment's inspect-ai evals on SLURM
 
@@ -38,24 +43,24 @@ Commands:
 
 run options:
   --once                 one submit + poll pass, then exit (4 while evals are in flight)
-  --poll-interval S      seconds between polls (default 60)
-  --stagger S            pause between sbatch calls (default 1)
+  --poll-interval S      seconds between polls (default ${D.pollIntervalS})
+  --stagger S            pause between sbatch calls (default ${D.staggerS})
   --max-in-flight N      never more than N of this experiment's evals queued or running
-  --finetune wait|proceed  wait for this experiment's fine-tuning jobs to leave the queue (default wait)
+  --finetune wait|proceed  wait for this experiment's fine-tuning jobs to leave the queue (default ${D.finetune})
   --max-retries N        automatic resubmissions after the machine's faults: NODE_FAIL, BOOT_FAIL,
-                         PREEMPTED, hub or network errors (default 1)
+                         PREEMPTED, hub or network errors (default ${D.maxRetries})
   --breaker N            once N evals of a task failed the same way in the code or its config and
-                         none succeeded, hold its unsubmitted evals (HELD; default 3, 0 = never)
-  --lost-after S         declare a job absent from squeue and sacct LOST after S seconds (default 900)
+                         none succeeded, hold its unsubmitted evals (HELD; default ${D.breaker}, 0 = never)
+  --lost-after S         declare a job absent from squeue and sacct LOST after S seconds (default ${D.lostAfterS})
   --notify CMD           run CMD once when every eval has ended, the final summary on stdin
   --dry-run              print the plan; submit and write nothing
   --chain                (set by the monitor job script) run as a link of the monitor chain
-  --max-links N          most links in the monitor chain (default 100)
-  --safety-margin S      stop polling S seconds before this job's walltime (default 180)
+  --max-links N          most links in the monitor chain (default ${D.maxLinks})
+  --safety-margin S      stop polling S seconds before this job's walltime (default ${D.safetyMarginS})
 
 launch options (plus any run option, passed on to every link):
   --after JOBID[:JOBID...]|auto   start after these fine-tuning jobs end (afterany); auto finds them
-  --time T (default 01:00:00)  --mem M (default 1G)  --nice N (default 100)
+  --time T (default ${LAUNCH.time})  --mem M (default ${LAUNCH.mem})  --nice N (default ${LAUNCH.nice})
   --partition P  --account A  --qos Q
 
 status options:  --json
@@ -213,16 +218,16 @@ function launchOptionsOf(values: Record<string, string | boolean | undefined>) {
     const v = values[name] ?? fallback;
     return typeof v === 'string' ? [`--${name}=${v}`] : [];
   };
-  const time = typeof values.time === 'string' ? values.time : '01:00:00';
+  const time = typeof values.time === 'string' ? values.time : LAUNCH.time;
   const seconds = walltimeOf(values);
   return {
     after: typeof values.after === 'string' ? values.after : null,
     sbatchOptions: [
       `--time=${time}`,
-      // The hand-off warning: 2 minutes before the end, but never more than a quarter of the walltime.
-      `--signal=B:USR1@${Math.max(30, Math.min(120, Math.floor(seconds / 4)))}`,
-      ...pass('mem', '1G'),
-      ...pass('nice', '100'),
+      // The hand-off warning: the template's lead, but never more than a quarter of the walltime.
+      `--signal=B:USR1@${Math.max(30, Math.min(LAUNCH.signalLeadS, Math.floor(seconds / 4)))}`,
+      ...pass('mem', LAUNCH.mem),
+      ...pass('nice', LAUNCH.nice),
       ...pass('partition'),
       ...pass('account'),
       ...pass('qos'),
@@ -232,7 +237,7 @@ function launchOptionsOf(values: Record<string, string | boolean | undefined>) {
 
 /** launch's --time in seconds (default one hour); at least a minute. */
 function walltimeOf(values: Record<string, string | boolean | undefined>): number {
-  const time = typeof values.time === 'string' ? values.time : '01:00:00';
+  const time = typeof values.time === 'string' ? values.time : LAUNCH.time;
   const seconds = parseSlurmDuration(time);
   if (seconds === null || seconds < 60) throw new UserError(`--time: expected a SLURM walltime of at least one minute (e.g. 01:00:00), got "${time}"`);
   return seconds;
@@ -263,17 +268,8 @@ function bundlePath(): string {
 
 function buildMonitor(layout: ExperimentLayout, options: RunOptions, acting: boolean): Monitor {
   const experimentDir = layout.dir;
-  const stop = { requested: null as string | null };
   const progress = createProgress();
-  let wake: (() => void) | null = null;
-  if (acting) {
-    for (const sig of ['SIGTERM', 'SIGUSR1', 'SIGINT', 'SIGHUP'] as const) {
-      process.on(sig, () => {
-        stop.requested = sig;
-        wake?.();
-      });
-    }
-  }
+  const { clock, stop } = signalledClock(acting);
   return {
     layout,
     experimentDir,
@@ -281,25 +277,13 @@ function buildMonitor(layout: ExperimentLayout, options: RunOptions, acting: boo
     user: userName(),
     slurm: createSlurmClient({ run: execaRunner }),
     store: new StateStore(layout.state),
-    clock: {
-      now: () => new Date(),
-      sleep: (ms) =>
-        new Promise<void>((done) => {
-          if (stop.requested) return done();
-          const t = setTimeout(finish, ms);
-          function finish() {
-            clearTimeout(t);
-            wake = null;
-            done();
-          }
-          wake = finish;
-        }),
-    },
+    clock,
     runlog: fileRunLog(layout.runLog),
     cruijff: layout.cruijff ? new CruijffFiles(layout.runLog, layout.cruijff, (message) => progress.warn(message)) : null,
     progress,
     stop,
     options,
+    job: jobEnvironment(process.env),
     env: process.env,
   };
 }

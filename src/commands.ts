@@ -98,7 +98,7 @@ export interface LaunchOptions {
 export async function launchCommand(m: Monitor, o: LaunchOptions, relaunch: Relaunch, out: (text: string) => void): Promise<number> {
   // Bad input fails now, on the login node, not at 3 am inside the job.
   const { design, evals, unscripted } = await loadExperiment(m);
-  const existing = await otherLinks(m.slurm, m.user, m.experimentId, undefined);
+  const existing = await otherLinks(m.slurm, m.user, m.experimentId, null);
   if (existing.length > 0) {
     throw new UserError(`${m.experimentDir}: a monitor job is already queued or running (${existing.map((q) => `${q.jobId} ${q.state}`).join(', ')}); \`run-inspect stop\` it first`);
   }
@@ -152,7 +152,7 @@ export async function launchCommand(m: Monitor, o: LaunchOptions, relaunch: Rela
 
 export async function stopCommand(m: Monitor, cancelEvals: boolean, out: (text: string) => void): Promise<number> {
   requireState(await readState(m.layout.state), m);
-  const links = (await otherLinks(m.slurm, m.user, m.experimentId, undefined)).map((q) => q.jobId);
+  const links = (await otherLinks(m.slurm, m.user, m.experimentId, null)).map((q) => q.jobId);
   await m.slurm.cancel(links);
   const cancelled: string[] = [];
   const now = formatTimestamp(m.clock.now());
@@ -231,7 +231,7 @@ export async function retryCommand(
   const lines = [`${ready.length} evaluations will be submitted again${ready.length ? `: ${ready.join(', ')}` : ''}`];
   if (notReady.length) lines.push(`Not ready: ${notReady.join('; ')}`);
   const lock = await acquireMonitorLock(m.layout.monitorLock);
-  const monitorRunning = lock === null || (await otherLinks(m.slurm, m.user, m.experimentId, undefined).catch(() => [])).length > 0;
+  const monitorRunning = lock === null || (await otherLinks(m.slurm, m.user, m.experimentId, null).catch(() => [])).length > 0;
   await lock?.release();
   if (!monitorRunning && ready.length) {
     if (o.launch) {

@@ -52,9 +52,8 @@ export async function submitLink(slurm: Slurm, spec: LinkSpec): Promise<string> 
 
 /** This link's end: SLURM_JOB_END_TIME where set (Slurm ≥ 23.02), else squeue's time left (22.05). */
 export async function linkDeadline(m: Monitor): Promise<Date | null> {
-  const end = Number(m.env.SLURM_JOB_END_TIME);
-  if (Number.isFinite(end) && end > 0) return new Date(end * 1000);
-  const id = m.env.SLURM_JOB_ID;
+  if (m.job.endTime) return m.job.endTime;
+  const id = m.job.jobId;
   if (!id) return null;
   try {
     const left = await m.slurm.timeLeft(id);
@@ -66,7 +65,7 @@ export async function linkDeadline(m: Monitor): Promise<Date | null> {
 }
 
 /** Queued or running links of this experiment's chain other than this process's own job. */
-export async function otherLinks(slurm: Slurm, user: string, experimentId: string, selfJobId: string | undefined) {
+export async function otherLinks(slurm: Slurm, user: string, experimentId: string, selfJobId: string | null) {
   const tag = monitorComment(experimentId);
   return (await slurm.queue(user)).filter((q) => q.comment === tag && q.jobId !== selfJobId && parseJobState(q.state).kind === 'active');
 }

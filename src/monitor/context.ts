@@ -5,6 +5,7 @@ import type { RunLog } from '../report/runlog.js';
 import type { Progress } from '../report/progress.js';
 import type { Slurm } from '../slurm/client.js';
 import type { StateStore } from '../state/store.js';
+import type { JobEnvironment } from './job-environment.js';
 
 export interface RunOptions {
   once: boolean;
@@ -75,6 +76,8 @@ export interface Monitor {
   progress: Progress;
   stop: StopSignal;
   options: RunOptions;
-  /** SLURM_JOB_ID etc. of this process, when it runs inside a SLURM job. */
+  /** The SLURM job this process runs in, if any. */
+  job: JobEnvironment;
+  /** The environment eval scripts are read with ($HOME, ...: what sbatch passes on to the job). */
   env: NodeJS.ProcessEnv;
 }

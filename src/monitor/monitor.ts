@@ -52,7 +52,7 @@ export async function runMonitor(m: Monitor, relaunch: Relaunch, out: (text: str
     const holder = (await readState(m.layout.state).catch(() => null))?.monitor.holder ?? 'holder unknown';
     throw new UserError(`${m.layout.monitorLock}: another run-inspect is monitoring this experiment (${holder}); nothing was done`);
   }
-  const selfJob = m.env.SLURM_JOB_ID;
+  const selfJob = m.job.jobId;
   try {
     let migrated: { from: string; evals: number; jobs: number } | null = null;
     const state = await m.store.update((cur) => {
@@ -65,7 +65,7 @@ export async function runMonitor(m: Monitor, relaunch: Relaunch, out: (text: str
       s.monitor.holder = `pid ${process.pid} on ${hostname()}${selfJob ? `, SLURM job ${selfJob}` : ''}`;
       s.monitor.stopped = null;
       if (m.options.chain && selfJob && !s.monitor.links.some((l) => l.job_id === selfJob)) {
-        s.monitor.chain_name = m.env.SLURM_JOB_NAME ?? s.monitor.chain_name;
+        s.monitor.chain_name = m.job.jobName ?? s.monitor.chain_name;
         s.monitor.links.push({ job_id: selfJob, started: formatTimestamp(m.clock.now()), ended: null, end_reason: null });
       }
       return s;
@@ -246,7 +246,7 @@ async function detachRequested(m: Monitor): Promise<boolean> {
  * link is left queued; `run-inspect launch` resumes (and removes the sentinel).
  */
 async function detach(m: Monitor): Promise<number> {
-  const self = m.env.SLURM_JOB_ID;
+  const self = m.job.jobId;
   const now = m.clock.now();
   let cancelled: string[] = [];
   if (m.options.chain) {
@@ -298,7 +298,7 @@ type FinetuneWait = 'ready' | string;
 
 async function waitForFinetune(m: Monitor, design: Design, stopReason: () => string | null): Promise<FinetuneWait> {
   const known = design.finetuneJobs.flatMap((j) => (j.jobId ? [j.jobId] : []));
-  const own = m.env.SLURM_JOB_ID ? [m.env.SLURM_JOB_ID] : [];
+  const own = m.job.jobId ? [m.job.jobId] : [];
   const command = `squeue -u ${m.user} (fine-tuning jobs by id and script path)`;
   const say = (result: string) => m.runlog.write('VERIFY_FINETUNING', 'Checking if fine-tuning complete', [['Command', command], ['Result', result]]);
   let told = false;
@@ -333,7 +333,7 @@ async function waitForFinetune(m: Monitor, design: Design, stopReason: () => str
 }
 
 async function ensureSuccessor(m: Monitor, relaunch: Relaunch, state: State): Promise<string | null> {
-  const self = m.env.SLURM_JOB_ID;
+  const self = m.job.jobId;
   if (!m.options.chain || !self) return null;
   try {
     const queued = await otherLinks(m.slurm, m.user, m.experimentId, self);
@@ -346,7 +346,7 @@ async function ensureSuccessor(m: Monitor, relaunch: Relaunch, state: State): Pr
       experimentDir: m.experimentDir,
       output: m.layout.monitorOutput,
       experimentId: m.experimentId,
-      jobName: m.env.SLURM_JOB_NAME ?? chainName(m.experimentDir, m.experimentId),
+      jobName: m.job.jobName ?? chainName(m.experimentDir, m.experimentId),
       sbatchOptions: state.monitor.sbatch_options,
       dependency: `afterany:${self},singleton`,
       ...relaunch,
@@ -361,7 +361,7 @@ async function ensureSuccessor(m: Monitor, relaunch: Relaunch, state: State): Pr
 }
 
 async function handOff(m: Monitor, reason: string, successor: string | null, deadline: Date | null): Promise<number> {
-  const self = m.env.SLURM_JOB_ID;
+  const self = m.job.jobId;
   const now = m.clock.now();
   const state = await m.store.update((s) => {
     const link = s!.monitor.links.find((l) => l.job_id === self && l.ended === null);
@@ -384,7 +384,7 @@ async function handOff(m: Monitor, reason: string, successor: string | null, dea
 }
 
 async function finish(m: Monitor, state: State, design: Design, out: (text: string) => void): Promise<number> {
-  const self = m.env.SLURM_JOB_ID;
+  const self = m.job.jobId;
   if (m.options.chain) await endChain(m, state);
   const results = resultsSection(resultRows(state, design), formatTimestamp(m.clock.now()), null);
   const text = finalSummary(state, m.layout, results);
@@ -448,7 +448,7 @@ function summaryView(m: Monitor): (state: State) => Promise<void> {
 async function endChain(m: Monitor, state: State): Promise<void> {
   let result: string;
   try {
-    const pending = (await otherLinks(m.slurm, m.user, m.experimentId, m.env.SLURM_JOB_ID)).filter((q) => q.state === 'PENDING').map((q) => q.jobId);
+    const pending = (await otherLinks(m.slurm, m.user, m.experimentId, m.job.jobId)).filter((q) => q.state === 'PENDING').map((q) => q.jobId);
     if (pending.length === 0 && state.monitor.finished) return; // an earlier link already ended the chain
     await m.slurm.cancel(pending);
     result = pending.length ? `Cancelled queued monitor jobs ${pending.join(', ')}` : 'No monitor job left queued';

@@ -133,6 +133,7 @@ export async function memoryMonitor(options: Partial<RunOptions> = {}): Promise<
     progress: { info() {}, warn() {}, error() {} },
     stop: { requested: null },
     options: { ...DEFAULT_RUN_OPTIONS, staggerS: 0, ...options },
+    job: { jobId: null, jobName: null, endTime: null },
     env: {},
     advance(seconds) {
       now = new Date(now.getTime() + seconds * 1000);
