@@ -1,5 +1,6 @@
 // Shared entry point for the bin/ shims: run a command, map errors to Slurm-like exits.
-import { UsageError } from './getopt.mjs';
+import { checkFault } from './faults.mjs';
+import { getopt, lastValues, UsageError } from './getopt.mjs';
 
 export const out = (s) => process.stdout.write(s);
 export const err = (s) => process.stderr.write(s.endsWith('\n') ? s : s + '\n');
@@ -28,3 +29,31 @@ export const list = (v) =>
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+
+/**
+ * What every command does first: read its options as getopt does and answer `--help`/`--usage`
+ * (with `usage`) and `--version`. Returns the options, or `{ exit }` when it answered.
+ */
+export function parseCommand(argv, spec, { prog, usage, stopAtPositional = false }) {
+  const { opts, positionals } = getopt(argv, spec, { prog, stopAtPositional });
+  const o = lastValues(opts);
+  if (o.help || o.usage) {
+    out(usage);
+    return { exit: 0 };
+  }
+  if (o.version) {
+    out(VERSION);
+    return { exit: 0 };
+  }
+  return { o, opts, positionals };
+}
+
+export const VERSION = 'slurm 22.05.8\n';
+
+/** A fault faults.json injects into this command, said as SLURM says it: its exit code, or null when none. */
+export function faultExit(command, ctx) {
+  const fault = checkFault(command, ctx);
+  if (!fault) return null;
+  err(fault.message);
+  return fault.exitCode;
+}

@@ -1,9 +1,8 @@
 // sacct: the accounting view. Sees every job ever submitted (no MinJobAge), plus .batch steps.
 import { config, currentUser, lookupUid } from './config.mjs';
-import { err, list, out } from './cli.mjs';
+import { err, faultExit, list, out, parseCommand } from './cli.mjs';
 import { sweep } from './controller.mjs';
-import { accountingEnabled, checkFault } from './faults.mjs';
-import { getopt, lastValues } from './getopt.mjs';
+import { accountingEnabled } from './faults.mjs';
 import { elapsedSecs, limitMinutes, parseStateName, reasonOf } from './states.mjs';
 import { listJobs } from './store.mjs';
 import { fmtDate, fmtMins, fmtSecs, nowSecs, parseDateTime, UNLIMITED } from './timefmt.mjs';
@@ -177,16 +176,9 @@ function inWindow(r, start, end, states) {
 }
 
 export function sacctMain(argv) {
-  const { opts, positionals } = getopt(argv, SPEC, { prog: 'sacct' });
-  const o = lastValues(opts);
-  if (o.help || o.usage) {
-    out('sacct [<OPTION>]\n');
-    return 0;
-  }
-  if (o.version) {
-    out('slurm 22.05.8\n');
-    return 0;
-  }
+  const parsed = parseCommand(argv, SPEC, { prog: 'sacct', usage: 'sacct [<OPTION>]\n' });
+  if ('exit' in parsed) return parsed.exit;
+  const { o, positionals } = parsed;
   if (o.helpformat) {
     out(Object.keys(FIELDS).join(' ') + '\n');
     return 0;
@@ -245,11 +237,8 @@ export function sacctMain(argv) {
     return 1;
   }
 
-  const fault = checkFault('sacct');
-  if (fault) {
-    err(fault.message);
-    return fault.exitCode;
-  }
+  const fault = faultExit('sacct');
+  if (fault !== null) return fault;
 
   let users = null;
   if (o.user !== undefined) users = list(o.user).map(lookupUid);

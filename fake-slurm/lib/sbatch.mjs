@@ -2,7 +2,7 @@
 import { chmodSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { config, currentUser, stateDir } from './config.mjs';
-import { err, out } from './cli.mjs';
+import { err, out, parseCommand } from './cli.mjs';
 import { spawnSupervisor, sweep } from './controller.mjs';
 import { parseDependency } from './deps.mjs';
 import { evalFault, maxSubmit } from './faults.mjs';
@@ -172,16 +172,9 @@ function usageText() {
 }
 
 export async function sbatchMain(argv) {
-  const { opts: cliOpts, positionals } = getopt(argv, SBATCH_OPTIONS, { prog: 'sbatch', stopAtPositional: true });
-  const cli = lastValues(cliOpts);
-  if (cli.help || cli.usage) {
-    out(usageText());
-    return 0;
-  }
-  if (cli.version) {
-    out('slurm 22.05.8\n');
-    return 0;
-  }
+  const parsed = parseCommand(argv, SBATCH_OPTIONS, { prog: 'sbatch', usage: usageText(), stopAtPositional: true });
+  if ('exit' in parsed) return parsed.exit;
+  const { o: cli, positionals } = parsed;
   try {
     return submit(argv, cli, positionals);
   } catch (e) {

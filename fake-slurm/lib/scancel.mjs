@@ -1,10 +1,8 @@
 // scancel: cancel jobs (or just signal them with -s). Returns once the records show the change,
 // as real scancel + squeue look synchronous to a user.
 import { currentUser, lookupUid } from './config.mjs';
-import { err, list } from './cli.mjs';
+import { err, faultExit, list, parseCommand } from './cli.mjs';
 import { sweep } from './controller.mjs';
-import { checkFault } from './faults.mjs';
-import { getopt, lastValues } from './getopt.mjs';
 import { signalJob } from './procs.mjs';
 import { signalName } from './signals.mjs';
 import { isActive, knownToController, parseStateName } from './states.mjs';
@@ -40,16 +38,9 @@ const SPEC = [
 ];
 
 export function scancelMain(argv) {
-  const { opts, positionals } = getopt(argv, SPEC, { prog: 'scancel' });
-  const o = lastValues(opts);
-  if (o.help || o.usage) {
-    process.stdout.write('Usage: scancel [OPTIONS] [job_id[_array_id][.step_id]]\n');
-    return 0;
-  }
-  if (o.version) {
-    process.stdout.write('slurm 22.05.8\n');
-    return 0;
-  }
+  const parsed = parseCommand(argv, SPEC, { prog: 'scancel', usage: 'Usage: scancel [OPTIONS] [job_id[_array_id][.step_id]]\n' });
+  if ('exit' in parsed) return parsed.exit;
+  const { o, positionals } = parsed;
   const ids = [];
   for (const p of positionals) {
     for (const tok of p.split(/[\s,]+/).filter(Boolean)) {
@@ -92,11 +83,8 @@ export function scancelMain(argv) {
     return 1;
   }
 
-  const fault = checkFault('scancel', { id: ids[0] ?? '' });
-  if (fault) {
-    err(fault.message);
-    return fault.exitCode;
-  }
+  const fault = faultExit('scancel', { id: ids[0] ?? '' });
+  if (fault !== null) return fault;
   sweep();
 
   const matches = (r) =>

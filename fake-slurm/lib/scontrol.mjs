@@ -1,9 +1,7 @@
 // scontrol show job (the controller's view, within MinJobAge), plus hold / release.
 import { config } from './config.mjs';
-import { err, out } from './cli.mjs';
+import { err, faultExit, out, parseCommand, VERSION } from './cli.mjs';
 import { sweep } from './controller.mjs';
-import { checkFault } from './faults.mjs';
-import { getopt, lastValues } from './getopt.mjs';
 import { elapsedSecs, expectedEnd, knownToController, limitMinutes, priorityOf, reasonOf, scaledLimitSecs, shownState } from './states.mjs';
 import { listJobs, readJob, updateJob } from './store.mjs';
 import { expandPattern } from './patterns.mjs';
@@ -74,14 +72,11 @@ export function jobLines(r, now = nowSecs()) {
 }
 
 export function scontrolMain(argv) {
-  const { opts, positionals } = getopt(argv, SPEC, { prog: 'scontrol' });
-  const o = lastValues(opts);
-  if (o.help || o.usage) {
-    out('scontrol [<OPTION>] [<COMMAND>]\n');
-    return 0;
-  }
-  if (o.version || (positionals[0] || '').toLowerCase() === 'version') {
-    out('slurm 22.05.8\n');
+  const parsed = parseCommand(argv, SPEC, { prog: 'scontrol', usage: 'scontrol [<OPTION>] [<COMMAND>]\n' });
+  if ('exit' in parsed) return parsed.exit;
+  const { o, positionals } = parsed;
+  if ((positionals[0] || '').toLowerCase() === 'version') {
+    out(VERSION);
     return 0;
   }
   const words = positionals.map((w) => w.toLowerCase());
@@ -91,11 +86,8 @@ export function scontrolMain(argv) {
     return 1;
   }
 
-  const fault = checkFault('scontrol');
-  if (fault) {
-    err(fault.message);
-    return fault.exitCode;
-  }
+  const fault = faultExit('scontrol');
+  if (fault !== null) return fault;
   sweep();
 
   if ('show'.startsWith(cmd) && cmd.length >= 2) {

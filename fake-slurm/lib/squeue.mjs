@@ -1,9 +1,8 @@
 // squeue: the jobs the controller still holds (active ones, and finished ones within MinJobAge).
 import { currentUser, lookupUid } from './config.mjs';
-import { err, list, out } from './cli.mjs';
+import { err, faultExit, list, out, parseCommand } from './cli.mjs';
 import { sweep } from './controller.mjs';
-import { checkFault, squeueHides } from './faults.mjs';
-import { getopt, lastValues } from './getopt.mjs';
+import { squeueHides } from './faults.mjs';
 import { DEFAULT_FORMAT, LONG_FORMAT, parseFormat, parseLongFormat, renderLine, sortJobs } from './squeue-format.mjs';
 import { BASE_STATES, FLAG_STATES, isActive, knownToController, parseStateName, stateMatches } from './states.mjs';
 import { listJobs } from './store.mjs';
@@ -55,16 +54,9 @@ const SPEC = [
 const VALID_STATES = [...BASE_STATES, ...FLAG_STATES].join(',');
 
 export function squeueMain(argv) {
-  const { opts, positionals } = getopt(argv, SPEC, { prog: 'squeue' });
-  const o = lastValues(opts);
-  if (o.help || o.usage) {
-    out('Usage: squeue [-A account] [--clusters names] [-i seconds] [--job jobid]\n');
-    return 0;
-  }
-  if (o.version) {
-    out('slurm 22.05.8\n');
-    return 0;
-  }
+  const parsed = parseCommand(argv, SPEC, { prog: 'squeue', usage: 'Usage: squeue [-A account] [--clusters names] [-i seconds] [--job jobid]\n' });
+  if ('exit' in parsed) return parsed.exit;
+  const { o, positionals } = parsed;
   if (o.long && o.format) {
     err('squeue: fatal: Options -o(--format) and -l(--long) are mutually exclusive. Please remove one and retry.');
     return 1;
@@ -130,11 +122,8 @@ export function squeueMain(argv) {
     ? parseLongFormat(o.Format, onError)
     : parseFormat(o.format ?? process.env.SQUEUE_FORMAT ?? (o.long ? LONG_FORMAT : DEFAULT_FORMAT), onError);
 
-  const fault = checkFault('squeue');
-  if (fault) {
-    err(fault.message);
-    return fault.exitCode;
-  }
+  const fault = faultExit('squeue');
+  if (fault !== null) return fault;
 
   const all = listJobs();
   sweep(all);
