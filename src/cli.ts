@@ -2,24 +2,15 @@
 // its outcome into an exit code: 0 all evals succeeded, 1 all ended but some did not succeed,
 // 2 bad usage or input (nothing changed), 3 SLURM unavailable, 4 stopped with evals in flight.
 import { realpathSync, statSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { fileFault, SlurmUnavailableError, UserError } from './errors.js';
-import { createSlurmClient } from './slurm/client.js';
-import { execaRunner, SlurmCommandError } from './slurm/exec.js';
-import { parseSlurmDuration } from './slurm/time.js';
-import { fileRunLog } from './report/runlog.js';
-import { CruijffFiles } from './report/cruijff-files.js';
-import { createProgress } from './report/progress.js';
-import { StateStore } from './state/store.js';
-import { DEFAULT_RUN_OPTIONS, type Monitor, type RunOptions } from './monitor/context.js';
-import { jobEnvironment, signalledClock } from './monitor/job-environment.js';
-import { experimentIdOf } from './monitor/tags.js';
-import { launchDefaults } from './monitor/template.js';
-import { runMonitor } from './monitor/monitor.js';
-import { launchCommand, reportCommand, retryCommand, statusCommand, stopCommand } from './commands.js';
+import writeFileAtomic from 'write-file-atomic';
+import { fileFault, SlurmCommandError, SlurmUnavailableError, UserError } from './errors.js';
 import { detectLayout, type ExperimentLayout } from './experiment/layout.js';
+import { DEFAULT_RUN_OPTIONS, EXIT, type RunOptions } from './monitor/context.js';
+import { launchDefaults } from './monitor/template.js';
+import type { ReportFormat } from './report/results.js';
+import { parseSlurmDuration } from './slurm/time.js';
 
 declare const __VERSION__: string | undefined;
 const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';
@@ -143,29 +134,58 @@ export async function main(argv: string[]): Promise<number> {
   const layout = layoutOf(positionals[0]);
   const experimentDir = layout.dir;
   const options = runOptionsOf(values);
-  const monitor = buildMonitor(layout, options, command === 'run' ? values['dry-run'] !== true : false);
+  // Each command loads what it needs (esbuild keeps these imports lazy in the one bundle): a
+  // `status` never evaluates the markdown, YAML or zip readers.
+  const { liveMonitor } = await import('./monitor/wiring.js');
+  const monitor = liveMonitor(layout, options, command === 'run' ? values['dry-run'] !== true : false);
   const out = (text: string) => process.stdout.write(text);
+  const relaunch = (runArgs: string[]) => ({ node: process.execPath, bundle: bundlePath(), runArgs });
 
   switch (command) {
-    case 'run':
-      return runMonitor(monitor, { node: process.execPath, bundle: bundlePath(), runArgs: runArgsOf(experimentDir, values) }, out);
-    case 'status':
-      return statusCommand(monitor, values.json === true, out);
-    case 'launch':
+    case 'run': {
+      const { runMonitor } = await import('./monitor/monitor.js');
+      return runMonitor(monitor, relaunch(runArgsOf(experimentDir, values)), out);
+    }
+    case 'status': {
+      const { statusView, statusLines } = await import('./report/status-view.js');
+      const view = await statusView(monitor);
+      out(values.json === true ? `${JSON.stringify(view, null, 2)}\n` : statusLines(view));
+      return EXIT.allSucceeded;
+    }
+    case 'launch': {
       // A short walltime needs a short margin, or every link would hand off before its first poll.
       values['safety-margin'] ??= String(Math.min(DEFAULT_RUN_OPTIONS.safetyMarginS, Math.floor(walltimeOf(values) / 4)));
-      return launchCommand(monitor, launchOptionsOf(values), { node: process.execPath, bundle: bundlePath(), runArgs: runArgsOf(experimentDir, values) }, out);
-    case 'stop':
-      return stopCommand(monitor, values['cancel-evals'] === true, out);
-    case 'report':
-      return reportCommand(monitor, { format: typeof values.format === 'string' ? values.format : 'md', output: typeof values.output === 'string' ? values.output : null, write: values.write === true }, out);
-    case 'retry':
-      return retryCommand(
-        monitor,
-        { keys: positionals.slice(1), failed: values.failed === true, held: values.held === true, failureClass: typeof values.class === 'string' ? values.class : null, launch: values.launch === true },
-        { node: process.execPath, bundle: bundlePath(), runArgs: [experimentDir] },
-        out,
-      );
+      const { launchChain } = await import('./monitor/launch.js');
+      out(`${await launchChain(monitor, launchOptionsOf(values), relaunch(runArgsOf(experimentDir, values)))}\n`);
+      return EXIT.allSucceeded;
+    }
+    case 'stop': {
+      const { stopMonitor } = await import('./monitor/stop.js');
+      const cancelEvals = values['cancel-evals'] === true;
+      const { links, cancelled } = await stopMonitor(monitor, cancelEvals);
+      out(`Cancelled monitor jobs: ${links.join(', ') || 'none'}${cancelEvals ? `\nCancelled eval jobs: ${cancelled.join(', ') || 'none'}` : ''}\n`);
+      return EXIT.allSucceeded;
+    }
+    case 'report': {
+      const { experimentReport, writeResultsSection } = await import('./report/results-file.js');
+      // formatReport refuses a format it does not know, with the words the user typed.
+      const report = await experimentReport(monitor, (typeof values.format === 'string' ? values.format : 'md') as ReportFormat);
+      if (typeof values.output === 'string') await writeFileAtomic(resolve(values.output), report.text);
+      else out(report.text);
+      if (values.write === true) await writeResultsSection(monitor, report);
+      return EXIT.allSucceeded;
+    }
+    case 'retry': {
+      const { retryEvals } = await import('./monitor/retry.js');
+      const options = { keys: positionals.slice(1), failed: values.failed === true, held: values.held === true, failureClass: typeof values.class === 'string' ? values.class : null, launch: values.launch === true };
+      const r = await retryEvals(monitor, options, relaunch([experimentDir]));
+      const lines = [`${r.ready.length} evaluations will be submitted again${r.ready.length ? `: ${r.ready.join(', ')}` : ''}`];
+      if (r.notReady.length) lines.push(`Not ready: ${r.notReady.join('; ')}`);
+      if (r.queued) lines.push(`Queued monitor job ${r.queued}`);
+      else if (!r.monitorRunning && r.ready.length) lines.push(`No monitor is running: start one with \`run-inspect launch ${experimentDir}\` (or \`run-inspect run\`, or pass --launch)`);
+      out(`${lines.join('\n')}\n`);
+      return EXIT.allSucceeded;
+    }
   }
   return 2;
 }
@@ -255,7 +275,7 @@ function runArgsOf(experimentDir: string, values: Record<string, string | boolea
 }
 
 /** `mail -s "run done" me@x` → argv, honouring quotes; never run through a shell. */
-export function splitCommand(text: string): string[] {
+function splitCommand(text: string): string[] {
   const parts = text.match(/"[^"]*"|'[^']*'|\S+/g) ?? [];
   const argv = parts.map((p) => (/^(["']).*\1$/.test(p) ? p.slice(1, -1) : p));
   if (argv.length === 0) throw new UserError('--notify: empty command');
@@ -266,38 +286,7 @@ function bundlePath(): string {
   return realpathSync(process.argv[1] ?? '.');
 }
 
-function buildMonitor(layout: ExperimentLayout, options: RunOptions, acting: boolean): Monitor {
-  const experimentDir = layout.dir;
-  const progress = createProgress();
-  const { clock, stop } = signalledClock(acting);
-  return {
-    layout,
-    experimentDir,
-    experimentId: experimentIdOf(experimentDir),
-    user: userName(),
-    slurm: createSlurmClient({ run: execaRunner }),
-    store: new StateStore(layout.state),
-    clock,
-    runlog: fileRunLog(layout.runLog),
-    cruijff: layout.cruijff ? new CruijffFiles(layout.runLog, layout.cruijff, (message) => progress.warn(message)) : null,
-    progress,
-    stop,
-    options,
-    job: jobEnvironment(process.env),
-    env: process.env,
-  };
-}
-
-/** The user SLURM knows us as; a uid with no passwd entry (containers, LDAP hiccups) is its number, which squeue -u takes too. */
-function userName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return String(process.getuid?.() ?? '');
-  }
-}
-
-export function exitCodeOf(e: unknown): { code: number; message: string } {
+function exitCodeOf(e: unknown): { code: number; message: string } {
   if (e instanceof UserError || e instanceof SlurmUnavailableError) return { code: e.exitCode, message: e.message };
   if (e instanceof SlurmCommandError) return { code: 3, message: e.message };
   const fault = fileFault(e);

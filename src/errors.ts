@@ -46,3 +46,15 @@ export class SlurmUnavailableError extends Error {
     this.name = 'SlurmUnavailableError';
   }
 }
+
+/** A SLURM command that ran and failed. `transient` ones are worth retrying after a pause. */
+export class SlurmCommandError extends Error {
+  constructor(
+    readonly command: string,
+    readonly detail: string,
+    readonly transient: boolean,
+  ) {
+    super(`${command}: ${detail}`);
+    this.name = 'SlurmCommandError';
+  }
+}

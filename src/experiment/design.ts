@@ -50,7 +50,7 @@ export async function readDesign(file: string): Promise<Design> {
 // ---------------------------------------------------------------------------------------------
 // experiment_summary.md
 
-export function designFromSummary(s: ExperimentSummary, file: string): Design {
+function designFromSummary(s: ExperimentSummary, file: string): Design {
   const runs: DesignRun[] = s.runs.map((r) => ({ name: r.name, kind: kindOf(r.type), params: r.params, checkpointPath: null, baseModelPath: null }));
   return {
     file,
@@ -91,7 +91,7 @@ function plannedFromSummary(s: ExperimentSummary, runs: DesignRun[]): PlannedEva
 }
 
 /** A matrix cell: `✓ epoch 0,1`, `✓ epochs 0-2`, `✓` (every epoch, or the control's one eval), `-` (none). */
-export function plannedFromCell(run: string, task: string, cell: string, kind: RunKind | null): PlannedEval[] {
+function plannedFromCell(run: string, task: string, cell: string, kind: RunKind | null): PlannedEval[] {
   const text = cell.trim();
   // Written as \u escapes (– — ✗): one non-ASCII character makes the whole bundle a two-byte
   // string, which node reads and V8 scans ~50 ms slower at every start (build.mjs refuses one).
@@ -142,7 +142,7 @@ const yamlDesign = z.object({
     .passthrough(),
 });
 
-export async function parseYamlDesign(source: string, file: string): Promise<Design> {
+async function parseYamlDesign(source: string, file: string): Promise<Design> {
   const { parseDocument } = await import('yaml');
   const doc = parseDocument(source, { prettyErrors: false });
   const bad = doc.errors[0];

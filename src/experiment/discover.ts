@@ -131,7 +131,7 @@ function unscriptedOf(layout: ExperimentLayout, design: Design, evals: EvalSpec[
 }
 
 /** Where the scaffolding would have put a planned eval's script. */
-export function expectedScript(layout: ExperimentLayout, run: string, task: string, epoch: number | null, anyEpoch = false): string {
+function expectedScript(layout: ExperimentLayout, run: string, task: string, epoch: number | null, anyEpoch = false): string {
   const evalDir = join(layout.dir, run, 'eval');
   const name = anyEpoch ? `${task}_epoch{N}` : epoch === null ? (layout.generation === 'seed' ? `${task}_base` : task) : `${task}_epoch${epoch}`;
   return layout.generation === 'seed' ? join(evalDir, `${name}.slurm`) : join(evalDir, name, 'cell.slurm');

@@ -70,8 +70,8 @@ export interface ScriptListing {
   searched: string;
 }
 
-export const DESIGN_YAML = 'experiment_summary.yaml';
-export const SUMMARY_MD = 'experiment_summary.md';
+const DESIGN_YAML = 'experiment_summary.yaml';
+const SUMMARY_MD = 'experiment_summary.md';
 const FLAT_SCRIPT = /^(.+)_(?:epoch(\d+)|base)\.slurm$/;
 const CELL_DIR = /^(.+)_epoch(\d+)$/;
 const CELL_SCRIPT = 'cell.slurm';

@@ -23,7 +23,7 @@ export function detectEol(text: string): '\r\n' | '\n' {
 }
 
 /** Length of a leading byte-order mark (0 or 1): it stays in the text, before any insertion. */
-export function bomLength(text: string): number {
+function bomLength(text: string): number {
   return text.startsWith(BOM) ? 1 : 0;
 }
 
@@ -275,7 +275,7 @@ export function cellValue(text: string, cell: CellSpan | undefined): string {
 }
 
 /** Longest value written into a cell (code points), so a message cannot swamp the table. */
-export const MAX_CELL_CHARS = 300;
+const MAX_CELL_CHARS = 300;
 
 /** One line, no control characters, whitespace collapsed, capped. What a cell will read back as. */
 export function sanitizeCell(value: string): string {

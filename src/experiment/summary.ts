@@ -216,7 +216,7 @@ export interface FoundTable {
 }
 
 /** The first table directly under a section's heading (before any sub-heading). */
-export function sectionTable(doc: MarkdownDoc, section: Section, label: string, file: string): FoundTable | null {
+function sectionTable(doc: MarkdownDoc, section: Section, label: string, file: string): FoundTable | null {
   for (let i = section.index + 1; i < section.endIndex; i++) {
     const b = doc.blocks[i]!;
     if (b.type === 'heading') return null;
@@ -241,7 +241,7 @@ function readTable(text: string, block: Block, label: string, file: string): Fou
 }
 
 /** Throws unless the table has every listed column (canonical keys, with names for the message). */
-export function requireColumns(table: FoundTable, required: [key: string, name: string][], label: string, text: string, file: string): void {
+function requireColumns(table: FoundTable, required: [key: string, name: string][], label: string, text: string, file: string): void {
   for (const [key, name] of required) {
     if (!table.columns.has(key)) {
       const have = table.names.filter(Boolean).map(quote).join(', ') || 'none';
@@ -251,7 +251,7 @@ export function requireColumns(table: FoundTable, required: [key: string, name: 
 }
 
 /** Cell value of `row` in the column `key`; '' when the table lacks the column or the row is short. */
-export function cellOf(text: string, table: FoundTable, row: RowSpan, key: string): string {
+function cellOf(text: string, table: FoundTable, row: RowSpan, key: string): string {
   const i = table.columns.get(key);
   return i === undefined ? '' : cellValue(text, row.cells[i]);
 }

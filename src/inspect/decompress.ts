@@ -14,9 +14,9 @@ import { inflateRawSync } from 'node:zlib';
 import { Decompress } from 'fzstd';
 import { ZipError } from './errors.js';
 
-export const METHOD_STORED = 0;
-export const METHOD_DEFLATE = 8;
-export const METHOD_ZSTD = 93;
+const METHOD_STORED = 0;
+const METHOD_DEFLATE = 8;
+const METHOD_ZSTD = 93;
 
 /** zstd's own decoders refuse windows over 2^27 by default; so do we. */
 const MAX_ZSTD_WINDOW = 1 << 27;
@@ -76,7 +76,7 @@ function unzstd(data: Uint8Array, size: number, where: string): Uint8Array {
  * Walk zstd frame and block headers without decoding: rejects truncated frames, reserved block
  * types and oversized windows before fzstd allocates anything.
  */
-export function checkZstdFrames(data: Uint8Array, where: string): void {
+function checkZstdFrames(data: Uint8Array, where: string): void {
   const bad = (why: string): never => {
     throw new ZipError(`${where}: zstd data corrupted (${why})`);
   };

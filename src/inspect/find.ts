@@ -114,7 +114,7 @@ export function modelPathMatches(wanted: string | null, logPath: string | null):
   return normalizeModelPath(wanted) === normalizeModelPath(logPath);
 }
 
-export function normalizeModelPath(p: string): string {
+function normalizeModelPath(p: string): string {
   const s = posix.normalize(p.trim());
   return s.length > 1 ? s.replace(/\/+$/, '') : s;
 }

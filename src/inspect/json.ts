@@ -6,7 +6,7 @@ import { open } from 'node:fs/promises';
 import { ZipError } from './errors.js';
 
 /** Marker strings the non-finite tokens become (JSON has no way to carry them as numbers). */
-export const NON_FINITE = ['NaN', 'Infinity', '-Infinity'] as const;
+const NON_FINITE = ['NaN', 'Infinity', '-Infinity'] as const;
 export type NonFinite = (typeof NON_FINITE)[number];
 
 export function isNonFinite(v: unknown): v is NonFinite {
@@ -37,7 +37,7 @@ export function parseJson(text: string, where?: string): unknown {
 }
 
 /** Rewrite NaN, Infinity and -Infinity outside strings as quoted strings. */
-export function quoteNonFinite(text: string): string {
+function quoteNonFinite(text: string): string {
   let out = '';
   let last = 0;
   let inString = false;

@@ -54,7 +54,7 @@ export interface InspectLogInfo {
 }
 
 /** Caps on decompressed sizes: a header is a few KB, anything near these is hostile or broken. */
-export const LIMITS = {
+const LIMITS = {
   header: 64 * 1024 * 1024,
   journalMember: 32 * 1024 * 1024,
   /** Total journal bytes we decompress for progress; past it we count sample members instead. */

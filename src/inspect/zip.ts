@@ -27,7 +27,7 @@ export interface ZipLimits {
   maxEntries: number;
 }
 
-export const DEFAULT_ZIP_LIMITS: ZipLimits = {
+const DEFAULT_ZIP_LIMITS: ZipLimits = {
   maxCentralDirectory: 64 * 1024 * 1024,
   maxEntries: 1_000_000,
 };

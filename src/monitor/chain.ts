@@ -3,11 +3,14 @@
 // it ended, and never beside another link of the same name), polls within its walltime, and when
 // every eval has ended cancels the queued successor so the chain stops.
 import { basename } from 'node:path';
-import { UserError } from '../errors.js';
+import { SlurmCommandError, UserError } from '../errors.js';
 import type { Slurm } from '../slurm/client.js';
-import { SlurmCommandError } from '../slurm/exec.js';
 import { parseJobState } from '../slurm/states.js';
-import type { Monitor } from './context.js';
+import { countsLine } from '../report/final.js';
+import { formatTimestamp, humanDuration } from '../slurm/time.js';
+import { clearNextPoll } from '../state/heartbeat.js';
+import type { State } from '../state/schema.js';
+import { EXIT, type Monitor, type Relaunch } from './context.js';
 import { monitorComment } from './tags.js';
 import { renderMonitorScript } from './template.js';
 
@@ -70,3 +73,106 @@ export async function otherLinks(slurm: Slurm, user: string, experimentId: strin
   return (await slurm.queue(user)).filter((q) => q.comment === tag && q.jobId !== selfJobId && parseJobState(q.state).kind === 'active');
 }
 
+export async function ensureSuccessor(m: Monitor, relaunch: Relaunch, state: State): Promise<string | null> {
+  const self = m.job.jobId;
+  if (!m.options.chain || !self) return null;
+  try {
+    const queued = await otherLinks(m.slurm, m.user, m.experimentId, self);
+    if (queued.length > 0) return queued[0]!.jobId;
+    if (state.monitor.links.length >= m.options.maxLinks) {
+      await m.runlog.write('CHAIN_LIMIT', `Monitor chain reached ${m.options.maxLinks} links`, [['Result', 'No successor queued; run `run-inspect launch` to continue']]);
+      return null;
+    }
+    const id = await submitLink(m.slurm, {
+      experimentDir: m.experimentDir,
+      output: m.layout.monitorOutput,
+      experimentId: m.experimentId,
+      jobName: m.job.jobName ?? chainName(m.experimentDir, m.experimentId),
+      sbatchOptions: state.monitor.sbatch_options,
+      dependency: `afterany:${self},singleton`,
+      ...relaunch,
+    });
+    await m.store.update((s) => ({ ...s!, monitor: { ...s!.monitor, successor_job_id: id } }));
+    m.progress.info(`queued successor monitor job ${id}`);
+    return id;
+  } catch (e) {
+    m.progress.warn(`could not queue the successor monitor job (${(e as Error).message}); will try again`);
+    return null;
+  }
+}
+
+export async function handOff(m: Monitor, reason: string, successor: string | null, deadline: Date | null): Promise<number> {
+  const self = m.job.jobId;
+  const now = m.clock.now();
+  const state = await m.store.update((s) => {
+    const link = s!.monitor.links.find((l) => l.job_id === self && l.ended === null);
+    if (link) Object.assign(link, { ended: formatTimestamp(now), end_reason: reason });
+    return s!;
+  });
+  const left = deadline ? humanDuration((deadline.getTime() - now.getTime()) / 1000) : 'unknown';
+  if (m.options.chain && self) {
+    await m.runlog.write('HANDOFF', `Monitor job ${self} → ${successor ?? 'no successor'}`, [
+      ['Details', `${reason}; time left ${left}`],
+      ['Result', `${countsLine(state)}; state saved`],
+    ]);
+  } else {
+    await m.runlog.write('MONITOR_PAUSED', `Stopped with evaluations in flight (${reason})`, [
+      ['Result', `${countsLine(state)}; run \`run-inspect run\` again to resume`],
+    ]);
+  }
+  m.progress.info(`stopping (${reason}) with evaluations in flight: ${countsLine(state)}`);
+  return EXIT.inFlight;
+}
+
+/** The last link cancels the successor it queued; if that fails, the successor finds nothing to do. */
+export async function endChain(m: Monitor, state: State): Promise<void> {
+  let result: string;
+  try {
+    const pending = (await otherLinks(m.slurm, m.user, m.experimentId, m.job.jobId)).filter((q) => q.state === 'PENDING').map((q) => q.jobId);
+    if (pending.length === 0 && state.monitor.finished) return; // an earlier link already ended the chain
+    await m.slurm.cancel(pending);
+    result = pending.length ? `Cancelled queued monitor jobs ${pending.join(', ')}` : 'No monitor job left queued';
+  } catch (e) {
+    if (!(e instanceof SlurmCommandError)) throw e;
+    result = `Could not cancel the queued successor (${e.message}); it will start, find nothing to do and end`;
+  }
+  await m.runlog.write('CHAIN_END', 'Every evaluation has ended; the monitor chain stops', [
+    ['Details', `${state.monitor.links.length} links`],
+    ['Result', result],
+  ]);
+}
+
+export async function detachRequested(m: Monitor): Promise<boolean> {
+  return m.cruijff !== null && (await m.cruijff.detachRequested());
+}
+
+/**
+ * `logs/.detach` (cruijff_kit's sentinel): let go cleanly. The evals keep running; no successor
+ * link is left queued; `run-inspect launch` resumes (and removes the sentinel).
+ */
+export async function detach(m: Monitor): Promise<number> {
+  const self = m.job.jobId;
+  const now = m.clock.now();
+  let cancelled: string[] = [];
+  if (m.options.chain) {
+    try {
+      cancelled = (await otherLinks(m.slurm, m.user, m.experimentId, self)).filter((q) => q.state === 'PENDING').map((q) => q.jobId);
+      await m.slurm.cancel(cancelled);
+    } catch (e) {
+      if (!(e instanceof SlurmCommandError)) throw e;
+      m.progress.warn(`could not cancel the queued monitor job (${e.message}); it will start, see logs/.detach and let go too`);
+    }
+  }
+  const state = await m.store.update((s) => {
+    s!.monitor.stopped = formatTimestamp(now);
+    s!.monitor.successor_job_id = null;
+    s!.next_poll = null;
+    const link = s!.monitor.links.find((l) => l.job_id === self && l.ended === null);
+    if (link) Object.assign(link, { ended: formatTimestamp(now), end_reason: 'detached (logs/.detach)' });
+    return s!;
+  });
+  await clearNextPoll(m.layout.heartbeat, state);
+  await m.cruijff!.recordDetached('sentinel', now);
+  m.progress.info(`logs/.detach: monitoring paused, evaluations keep running (${countsLine(state)})${cancelled.length ? `; cancelled queued monitor job ${cancelled.join(', ')}` : ''}; \`run-inspect launch\` resumes`);
+  return EXIT.inFlight;
+}

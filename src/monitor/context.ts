@@ -81,3 +81,13 @@ export interface Monitor {
   /** The environment eval scripts are read with ($HOME, ...: what sbatch passes on to the job). */
   env: NodeJS.ProcessEnv;
 }
+
+/** How `run` and the commands end, for the shell and for SLURM (see cli.ts). */
+export const EXIT = { allSucceeded: 0, someFailed: 1, badInput: 2, slurmUnavailable: 3, inFlight: 4 } as const;
+
+/** How a successor link is started: the same node, bundle and run arguments as this process. */
+export interface Relaunch {
+  node: string;
+  bundle: string;
+  runArgs: string[];
+}

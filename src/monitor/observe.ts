@@ -26,7 +26,7 @@ export interface TrackedJob {
 // a submit time this far from ours means the record is someone else's.
 const SUBMIT_TIME_TOLERANCE_MS = 10 * 60_000;
 
-export function isOurs(job: TrackedJob, comment: string, submitTime: string): boolean {
+function isOurs(job: TrackedJob, comment: string, submitTime: string): boolean {
   const theirs = comment === '(null)' ? '' : comment;
   if (theirs) return theirs === job.comment;
   // SLURM prints `T` between date and time, run-inspect a space: timestampMs reads both.

@@ -18,11 +18,11 @@ export interface Outcome {
 }
 
 /** Where inspect writes the eval's logs (states from before logs_dir: `logs/` beside the script). */
-export function logsDirOf(experimentDir: string, ev: EvalState): string {
+function logsDirOf(experimentDir: string, ev: EvalState): string {
   return ev.logs_dir ? join(experimentDir, ev.logs_dir) : join(experimentDir, ev.script, '..', 'logs');
 }
 
-export function logIdentityOf(ev: EvalState): LogIdentity {
+function logIdentityOf(ev: EvalState): LogIdentity {
   return { tasks: ev.log_tasks.length > 0 ? ev.log_tasks : [ev.task], visLabel: ev.vis_label, modelPath: ev.model_path, ownFolder: ev.own_logs };
 }
 

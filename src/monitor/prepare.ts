@@ -39,7 +39,7 @@ function noEvalsMessage(layout: ExperimentLayout, searched: string, planned: num
   return `${layout.dir}: no eval scripts found (searched ${searched}; ${found}${design})`;
 }
 
-export function newEvalState(m: { experimentDir: string }, spec: EvalSpec): EvalState {
+function newEvalState(m: { experimentDir: string }, spec: EvalSpec): EvalState {
   return {
     run: spec.run,
     task: spec.task,
@@ -134,7 +134,7 @@ export interface CheckReport {
 }
 
 /** Models on disk and already-finished logs, for evals not yet submitted. */
-export async function checkEvals(m: Monitor, specs: EvalSpec[]): Promise<CheckReport> {
+async function checkEvals(m: Monitor, specs: EvalSpec[]): Promise<CheckReport> {
   const state = (await m.store.current())!;
   const pending = specs.filter((s) => state.evaluations[s.key]?.status === 'NOT_SUBMITTED');
   const patches = new Map<string, Partial<EvalState>>();
@@ -168,4 +168,24 @@ export async function checkEvals(m: Monitor, specs: EvalSpec[]): Promise<CheckRe
     });
   }
   return report;
+}
+
+/** Checkpoints and already-finished logs of the evals not yet submitted, logged as the workflow does. */
+export async function verifyCheckpoints(m: Monitor, evals: EvalSpec[]): Promise<void> {
+  const report = await checkEvals(m, evals);
+  await m.runlog.write('VERIFY_CHECKPOINTS', 'Checking model checkpoints', [
+    ['Details', `Verified ${report.checked} checkpoint directories`],
+    ['Result', report.skipped.length === 0 ? `All ${report.checked} checkpoints exist` : `${report.skipped.length} missing; their evaluations are SKIPPED: ${report.skipped.join('; ')}`],
+  ]);
+  for (const s of report.skipped) m.progress.warn(`skipped ${s}`);
+  const toSubmit = Object.values((await m.store.current())!.evaluations).filter((e) => e.status === 'NOT_SUBMITTED').length;
+  await m.runlog.write('IDENTIFY_EVALS', 'Scanning for evaluation scripts', [
+    ['Details', `Found ${evals.length} evaluation scripts in */eval/ directories${outsideDesign(evals)}`],
+    ['Result', `${toSubmit} evaluations ready to submit (${report.alreadyDone.length} already completed, ${report.skipped.length} skipped)`],
+  ]);
+}
+
+function outsideDesign(evals: EvalSpec[]): string {
+  const outside = evals.filter((e) => !e.inDesign).map(evalLabel);
+  return outside.length ? `; not planned in the design, run anyway: ${outside.join(', ')}` : '';
 }

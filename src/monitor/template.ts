@@ -30,7 +30,7 @@ export function launchDefaults(): LaunchDefaults {
 }
 
 /** Single-quoted for bash: safe for any path or argument, metacharacters included. */
-export function shellQuote(value: string): string {
+function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -81,7 +81,7 @@ export function costTotals(evals: Iterable<EvalState>): CostTotals {
 }
 
 /** `12.50 GPU-hours` */
-export const gpuHoursText = (hours: number) => `${hours.toFixed(2)} GPU-hours`;
+const gpuHoursText = (hours: number) => `${hours.toFixed(2)} GPU-hours`;
 
 /**
  * One line: `Cost: 3.25 GPU-hours, 6h 30m 0s of jobs' wall time in 12 jobs; not successful: 0.50

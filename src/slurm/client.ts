@@ -2,7 +2,8 @@
 // so the rest of the code sees plain records. Only sbatch changes anything, and it is never retried
 // blindly (an sbatch that timed out may have been accepted): the monitor reconciles first.
 import { isAbsolute, resolve } from 'node:path';
-import { commandError, DEFAULT_TIMEOUT_MS, SlurmCommandError, type CommandRunner } from './exec.js';
+import { SlurmCommandError } from '../errors.js';
+import { commandError, DEFAULT_TIMEOUT_MS, type CommandRunner } from './exec.js';
 import { firstWord } from './states.js';
 import { formatSlurmTimestamp, parseSlurmDuration } from './time.js';
 
@@ -269,7 +270,7 @@ function durationOf(text: string): number | null {
 }
 
 /** `withSubmitLine`: the lines end with Comment then SubmitLine (accountingSince). */
-export function parseAccounting(text: string, withSubmitLine = false): AccountingEntry[] {
+function parseAccounting(text: string, withSubmitLine = false): AccountingEntry[] {
   return lines(text).flatMap((line) => {
     const [jobId, state, exitCode, submit, start, end, elapsed, timelimit, tres, ...rest] = line.split('|');
     if (!jobId || !state || !/^\d+$/.test(jobId.trim())) return [];
@@ -309,7 +310,7 @@ export function gpusOf(allocTres: string): number | null {
 }
 
 /** The `--comment` of an sbatch command line as sacct's SubmitLine shows it (argv joined by spaces); '' when none. */
-export function commentInSubmitLine(submitLine: string): string {
+function commentInSubmitLine(submitLine: string): string {
   return /(?:^|\s)--comment(?:=|\s+)(\S+)/.exec(submitLine)?.[1] ?? '';
 }
 

@@ -1,7 +1,7 @@
 // The one place that starts SLURM processes. Argument arrays only (never a shell string), always
 // with a timeout; the result is data, errors are classified once here.
 import { execa } from 'execa';
-import { SlurmUnavailableError } from '../errors.js';
+import { SlurmCommandError, SlurmUnavailableError } from '../errors.js';
 
 export interface CommandResult {
   stdout: string;
@@ -46,18 +46,6 @@ export const execaRunner: CommandRunner = async (cmd, args, opts = {}) => {
   };
 };
 
-/** A SLURM command that ran and failed. `transient` ones are worth retrying after a pause. */
-export class SlurmCommandError extends Error {
-  constructor(
-    readonly command: string,
-    readonly detail: string,
-    readonly transient: boolean,
-  ) {
-    super(`${command}: ${detail}`);
-    this.name = 'SlurmCommandError';
-  }
-}
-
 // Messages users of submitit, snakemake and nextflow see when the controller is busy or restarting.
 const TRANSIENT = [
   /socket timed out/i,
@@ -70,12 +58,12 @@ const TRANSIENT = [
   /zero bytes were transmitted or received/i,
 ];
 
-export function isTransient(message: string): boolean {
+function isTransient(message: string): boolean {
   return TRANSIENT.some((re) => re.test(message));
 }
 
 /** First non-empty line of stderr (or stdout): what SLURM said, on one line. */
-export function slurmMessage(r: CommandResult): string {
+function slurmMessage(r: CommandResult): string {
   const text = (r.stderr.trim() || r.stdout.trim()).replace(/\s*\n\s*/g, ' / ');
   return text || `exit code ${r.exitCode}`;
 }

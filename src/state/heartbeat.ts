@@ -16,7 +16,7 @@ const heartbeatSchema = z.object({
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
 /** The heartbeat, or null when there is none (or it is unreadable: it is only a view of the monitor's pace). */
-export async function readHeartbeat(file: string): Promise<Heartbeat | null> {
+async function readHeartbeat(file: string): Promise<Heartbeat | null> {
   try {
     const parsed = heartbeatSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
     return parsed.success ? parsed.data : null;
@@ -32,4 +32,9 @@ export async function writeHeartbeat(file: string, beat: Heartbeat): Promise<voi
 /** The poll times a reader should show: the heartbeat's, else those an older link wrote into the state. */
 export async function pollTimes(file: string, state: State): Promise<Heartbeat> {
   return (await readHeartbeat(file)) ?? { last_poll: state.last_poll, last_successful_poll: state.last_successful_poll, next_poll: state.next_poll };
+}
+
+/** The monitor let go (finished, detached): no poll is due any more. */
+export async function clearNextPoll(file: string, state: State): Promise<void> {
+  await writeHeartbeat(file, { ...(await pollTimes(file, state)), next_poll: null });
 }

@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { evalKey } from '../domain.js';
 import { EVAL_STATUS_NAMES } from '../status.js';
 
-export const WORKFLOW_SCHEMA = 'the workflow’s eval_jobs.json';
+const WORKFLOW_SCHEMA = 'the workflow’s eval_jobs.json';
 
 const text = z.string().nullish().transform((v) => v ?? null);
 const workflowEval = z.object({

@@ -100,5 +100,4 @@ export type EvalState = z.infer<typeof evaluationSchema>;
 export type Attempt = z.infer<typeof attempt>;
 export type JobUsage = z.infer<typeof usage>;
 export type GpuMetrics = z.infer<typeof gpuMetrics>;
-export type MonitorLink = z.infer<typeof link>;
 export type State = z.infer<typeof stateSchema>;

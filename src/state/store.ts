@@ -126,3 +126,9 @@ async function fileStamp(file: string): Promise<string | null> {
     return null;
   }
 }
+
+/** The state a command needs, or a UserError saying there is none yet. */
+export function requireState(state: State | null, file: string): State {
+  if (!state) throw new UserError(`${file}: not there yet (nothing was submitted; start with \`run-inspect run\` or \`run-inspect launch\`)`);
+  return state;
+}

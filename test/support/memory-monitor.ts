@@ -9,7 +9,7 @@ import { loadExperiment, mergeDiscovered } from '../../src/monitor/prepare.js';
 import { experimentIdOf } from '../../src/monitor/tags.js';
 import { fileRunLog } from '../../src/report/runlog.js';
 import type { AccountingEntry, QueueEntry, Slurm, SubmitOutcome, SubmitRequest } from '../../src/slurm/client.js';
-import { SlurmCommandError } from '../../src/slurm/exec.js';
+import { SlurmCommandError } from '../../src/errors.js';
 import { formatSlurmTimestamp } from '../../src/slurm/time.js';
 import { StateStore } from '../../src/state/store.js';
 import { makeExperiment } from './make-experiment.mjs';
