@@ -5,6 +5,7 @@
 import { open } from 'node:fs/promises';
 import type { Nodes, Paragraph } from 'mdast';
 import { UserError } from '../errors.js';
+import { columnKey, EVALUATIONS_COLUMNS, evalRow, type EvalRow } from './evaluations-columns.js';
 import {
   type Block,
   type MarkdownDoc,
@@ -33,16 +34,6 @@ export interface FinetuneJob {
   status: string | null;
 }
 
-/** One row of Status → Evaluations, cell texts as written ('' when the table lacks the column). */
-export interface EvalRowIn {
-  run: string;
-  task: string;
-  epoch: string;
-  status: string;
-  jobId: string;
-  completed: string;
-  notes: string;
-}
 
 export interface ExperimentSummary {
   /** "# Experiment: X" → "X"; "# X" → "X". */
@@ -54,7 +45,7 @@ export interface ExperimentSummary {
   namingPattern: string | null;
   finetuneJobs: FinetuneJob[];
   /** Status → Evaluations rows; null when the file has no such table. */
-  evaluations: EvalRowIn[] | null;
+  evaluations: EvalRow[] | null;
 }
 
 /** Largest summary we read. A 10,000-eval summary is ~1.2 MB; beyond this it is not a summary. */
@@ -284,11 +275,8 @@ export interface EvaluationsLocation {
   table: EvaluationsTable | null;
 }
 
-const EVAL_COLUMNS: [string, string][] = [
-  ['runname', 'Run Name'],
-  ['task', 'Task'],
-  ['epoch', 'Epoch'],
-];
+/** The columns naming the eval of a row (Run Name, Task, Epoch), as requireColumns wants them. */
+const EVAL_COLUMNS: [string, string][] = EVALUATIONS_COLUMNS.filter((c) => c.identity).map((c) => [columnKey(c), c.header]);
 
 /** Find Status → Evaluations; throws on an ambiguous or unusable table (nothing is changed then). */
 export function locateEvaluations(doc: MarkdownDoc, file: string): EvaluationsLocation {
@@ -437,16 +425,15 @@ function readFinetuneJobs(doc: MarkdownDoc, file: string): FinetuneJob[] {
   return jobs;
 }
 
-function readEvaluations(doc: MarkdownDoc, file: string): EvalRowIn[] | null {
+function readEvaluations(doc: MarkdownDoc, file: string): EvalRow[] | null {
   const { table } = locateEvaluations(doc, file);
   if (!table) return null;
   const get = (row: RowSpan, key: string) => cellOf(doc.text, table, row, key);
   return table.rows.map((row) => {
-    const run = get(row, 'runname');
-    const task = get(row, 'task');
-    checkName(run, 'run name', doc.text, row, file);
-    checkName(task, 'task name', doc.text, row, file);
-    return { run, task, epoch: get(row, 'epoch'), status: get(row, 'status'), jobId: get(row, 'jobid'), completed: get(row, 'completed'), notes: get(row, 'notes') };
+    const read = evalRow((c) => get(row, columnKey(c)));
+    checkName(read.run, 'run name', doc.text, row, file);
+    checkName(read.task, 'task name', doc.text, row, file);
+    return read;
   });
 }
 

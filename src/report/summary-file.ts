@@ -5,10 +5,11 @@
 import { renameSync, statSync } from 'node:fs';
 import { open, realpath, rm, stat } from 'node:fs/promises';
 import type { Design } from '../experiment/design.js';
+import { EVALUATIONS_COLUMNS, type EvalRow } from '../experiment/evaluations-columns.js';
 import { evalKeys } from '../state/keys.js';
 import type { EvalState, State } from '../state/schema.js';
 import { resultText, statusText } from './eval-text.js';
-import { parseForUpdate, updateEvaluationsTable, updateRows, type EvalRowOut, type SummaryForUpdate } from './summary-table.js';
+import { parseForUpdate, updateEvaluationsTable, updateRows, type SummaryForUpdate } from './summary-table.js';
 import { writeOwnFile } from '../state/own-file.js';
 
 /** First line of a page run-inspect generated: such a page is never read as a design. */
@@ -33,7 +34,7 @@ export async function ensureGeneratedSummary(file: string, design: Design, state
   return true;
 }
 
-function tableRow(ev: EvalState): EvalRowOut {
+function tableRow(ev: EvalState): EvalRow {
   return {
     run: ev.run,
     task: ev.task,
@@ -157,7 +158,7 @@ async function replaceIfUnchanged(file: string, text: string, base: string): Pro
 function sameRow(a: EvalState, b: EvalState): boolean {
   const x = tableRow(a);
   const y = tableRow(b);
-  return x.run === y.run && x.task === y.task && x.epoch === y.epoch && x.status === y.status && x.jobId === y.jobId && x.completed === y.completed && x.notes === y.notes;
+  return EVALUATIONS_COLUMNS.every((c) => x[c.field] === y[c.field]);
 }
 async function stampOf(file: string): Promise<string> {
   return stampText(await stat(file));

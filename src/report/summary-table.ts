@@ -16,8 +16,8 @@ import {
   sanitizeCell,
   splitRow,
 } from '../experiment/markdown.js';
+import { columnKey, EVALUATIONS_COLUMNS, evalRow, type EvalRow } from '../experiment/evaluations-columns.js';
 import {
-  type EvalRowIn,
   type EvaluationsLocation,
   type EvaluationsTable,
   type Section,
@@ -28,23 +28,8 @@ import {
   summaryError,
 } from '../experiment/summary.js';
 
-/**
- * A row as we write it: the same cells as a row read. epoch is "0", "1", ... or "-" for a control
- * run ("", "-" and "base" match each other); jobId and completed are "-" when none; notes '' keeps
- * the cell the user has.
- */
-export type EvalRowOut = EvalRowIn;
-
-/** The columns we write, in the workflow's order, for a table we create. */
-const NEW_TABLE_COLUMNS = ['Run Name', 'Task', 'Epoch', 'Status', 'Job ID', 'Completed', 'Notes'];
-
-/** Columns we own in an existing table (canonical header → field); every other cell is the user's. */
-const OWNED: [key: string, field: 'status' | 'jobId' | 'completed' | 'notes'][] = [
-  ['status', 'status'],
-  ['jobid', 'jobId'],
-  ['completed', 'completed'],
-  ['notes', 'notes'],
-];
+/** The columns we write into an existing table (canonical header → field); every other cell is the user's. */
+const OWNED = EVALUATIONS_COLUMNS.filter((c) => c.owned).map((c) => [columnKey(c), c.field] as const);
 
 /** A replacement of text[start, end) by `text`; `row` when it rewrites that row (its index in RowPlaces). */
 interface Edit {
@@ -58,7 +43,7 @@ interface Edit {
  * `text` with the Status → Evaluations table updated (rows matched on Run Name + Task + Epoch), or
  * with a `### Evaluations` table added when there is none. Identical string when nothing changed.
  */
-export function updateEvaluationsTable(text: string, rows: EvalRowOut[], file: string): string {
+export function updateEvaluationsTable(text: string, rows: EvalRow[], file: string): string {
   return updateRows(parseForUpdate(text, file), rows).text;
 }
 
@@ -114,8 +99,8 @@ function placesOf(table: EvaluationsTable): RowPlaces {
 }
 
 /** The summary with these rows written; the same object when nothing changed. */
-export function updateRows(s: SummaryForUpdate, rows: EvalRowOut[]): SummaryForUpdate {
-  const wanted = new Map<string, EvalRowOut>(); // last row for a key wins
+export function updateRows(s: SummaryForUpdate, rows: EvalRow[]): SummaryForUpdate {
+  const wanted = new Map<string, EvalRow>(); // last row for a key wins
   for (const row of rows.map(sanitizeRow)) wanted.set(evalRowKey(row.run, row.task, row.epoch), row);
   if (wanted.size === 0) return s;
   if (!s.table) return parseForUpdate(addEvaluationsTable(s.parsed.doc, s.parsed.where, [...wanted.values()], s.eol, s.file), s.file);
@@ -152,22 +137,14 @@ function cellText(value: string): string {
 }
 const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 
-function sanitizeRow(row: EvalRowOut): EvalRowOut {
-  return {
-    run: cellText(row.run),
-    task: cellText(row.task),
-    epoch: cellText(row.epoch),
-    status: cellText(row.status),
-    jobId: cellText(row.jobId),
-    completed: cellText(row.completed),
-    notes: cellText(row.notes),
-  };
+function sanitizeRow(row: EvalRow): EvalRow {
+  return evalRow((c) => cellText(row[c.field]));
 }
 
 // ---------------------------------------------------------------------------------------------
 // An existing table: rewrite changed rows in place, append new ones after the last row
 
-function tableEdits(text: string, table: RowPlaces, wanted: Map<string, EvalRowOut>, eol: string): Edit[] {
+function tableEdits(text: string, table: RowPlaces, wanted: Map<string, EvalRow>, eol: string): Edit[] {
   const edits: Edit[] = [];
   const appended: string[] = [];
   for (const [key, want] of wanted) {
@@ -183,7 +160,7 @@ function tableEdits(text: string, table: RowPlaces, wanted: Map<string, EvalRowO
 }
 
 /** The new text of a row whose owned cells differ from `want`, or null when they already match. */
-function rowEdit(text: string, table: RowPlaces, row: RowSpan, want: EvalRowOut): Edit | null {
+function rowEdit(text: string, table: RowPlaces, row: RowSpan, want: EvalRow): Edit | null {
   const changes = new Map<number, string>(); // column index → new value
   for (const [key, field] of OWNED) {
     const i = table.columns.get(key);
@@ -218,18 +195,10 @@ function rebuildRow(text: string, row: RowSpan, changes: Map<number, string>): s
   return `|${parts.join('|')}|`;
 }
 
-/** A cell of a row we add to an existing table, by that table's header. */
-function newCellValue(key: string, want: EvalRowOut): string {
-  const byKey: Record<string, string> = {
-    runname: want.run,
-    task: want.task,
-    epoch: want.epoch,
-    status: want.status,
-    jobid: want.jobId,
-    completed: want.completed,
-    notes: want.notes,
-  };
-  return byKey[key] || '-';
+/** A cell of a row we add to an existing table, by that table's header; '-' in the user's own columns. */
+function newCellValue(key: string, want: EvalRow): string {
+  const column = EVALUATIONS_COLUMNS.find((c) => columnKey(c) === key);
+  return (column && want[column.field]) || '-';
 }
 
 function formatRow(values: string[]): string {
@@ -263,11 +232,11 @@ function applyEdits(text: string, edits: Edit[]): string {
 // ---------------------------------------------------------------------------------------------
 // No table yet: add one where the next parse will find it
 
-function addEvaluationsTable(doc: MarkdownDoc, where: EvaluationsLocation, rows: EvalRowOut[], eol: string, file: string): string {
+function addEvaluationsTable(doc: MarkdownDoc, where: EvaluationsLocation, rows: EvalRow[], eol: string, file: string): string {
   const table = [
-    formatRow(NEW_TABLE_COLUMNS),
-    `|${NEW_TABLE_COLUMNS.map((c) => '-'.repeat(c.length + 2)).join('|')}|`,
-    ...rows.map((r) => formatRow([r.run, r.task, r.epoch, r.status, r.jobId, r.completed, r.notes].map((v) => v || '-'))),
+    formatRow(EVALUATIONS_COLUMNS.map((c) => c.header)),
+    `|${EVALUATIONS_COLUMNS.map((c) => '-'.repeat(c.header.length + 2)).join('|')}|`,
+    ...rows.map((r) => formatRow(EVALUATIONS_COLUMNS.map((c) => r[c.field] || '-'))),
   ].join(eol);
   const updated = insertTable(doc, where, table, eol);
   // The table must be found by the next pass, or every pass would add another one.

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { parseMarkdown } from '../../src/experiment/markdown.js';
 import { parseSummary, readSummary } from '../../src/experiment/summary.js';
-import { type EvalRowOut, updateEvaluationsTable } from '../../src/report/summary-table.js';
+import type { EvalRow } from '../../src/experiment/evaluations-columns.js';
+import { updateEvaluationsTable } from '../../src/report/summary-table.js';
 import { exampleSummary } from '../support/scaffold.mjs';
 
 const WITH = exampleSummary('with-status-tables');
@@ -18,7 +19,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'summary-perf-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** 100 runs × 20 tasks × 5 epochs, as the monitor would write them mid-experiment. */
-function evalRows(): EvalRowOut[] {
+function evalRows(): EvalRow[] {
   return Array.from({ length: N }, (_, i) => ({
     run: `rank${i % 100}_lr1e-5`,
     task: `task_${Math.floor(i / 500)}`,

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { parseSummary } from '../../src/experiment/summary.js';
-import { type EvalRowOut, type RowPlaces, parseForUpdate, updateEvaluationsTable, updateRows, upsertSection } from '../../src/report/summary-table.js';
+import { EVALUATIONS_COLUMNS, type EvalRow } from '../../src/experiment/evaluations-columns.js';
+import { type RowPlaces, parseForUpdate, updateEvaluationsTable, updateRows, upsertSection } from '../../src/report/summary-table.js';
 import { exampleSummary } from '../support/scaffold.mjs';
 
 const WITH = exampleSummary('with-status-tables');
@@ -13,7 +14,7 @@ const WEIRD = readFileSync(new URL('../fixtures/summaries/weird-names.md', impor
 
 const F = 'experiment_summary.md';
 
-function row(run: string, task: string, epoch: string, status: string, extra: Partial<EvalRowOut> = {}): EvalRowOut {
+function row(run: string, task: string, epoch: string, status: string, extra: Partial<EvalRow> = {}): EvalRow {
   return { run, task, epoch, status, jobId: '-', completed: '-', notes: '', ...extra };
 }
 
@@ -322,5 +323,14 @@ describe('upsertSection', () => {
   test('a body with a level-1/2 heading is a programming error', () => {
     expect(() => upsertSection(WITHOUT, 'Results', 'x\n## Oops')).toThrow(/must not contain/);
     expect(upsertSection(WITHOUT, 'Results', '### Fine\nx')).toContain('## Results\n\n### Fine\nx\n');
+  });
+});
+
+describe('one column list for reader and writer', () => {
+  test('a table the writer adds has the listed headers in order, and the reader reads its rows back as written', () => {
+    const rows = [row('r4', 'cap', '0', 'COMPLETED', { jobId: '101', completed: '2026-12-04 10:00:00', notes: 'accuracy 0.480' }), row('base', 'cap', '-', 'FAILED', { jobId: '102', notes: 'exit code 1:0' })];
+    const text = updateEvaluationsTable(WITHOUT, rows, F);
+    expect(text).toContain(`| ${EVALUATIONS_COLUMNS.map((c) => c.header).join(' | ')} |`);
+    expect(parseSummary(text, F).evaluations).toEqual(rows);
   });
 });
