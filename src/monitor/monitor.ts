@@ -18,7 +18,7 @@ import { planText } from './dry-run.js';
 import { waitForFinetune } from './finetune.js';
 import { finish } from './finish.js';
 import { LiveKnobs } from './knobs.js';
-import { passOrLogFailure, cruijffJobs, waitingCount } from './pass.js';
+import { cruijffJobs, passOrLogFailure, waitingCount, type Announced } from './pass.js';
 import { loadExperiment, mergeDiscovered, verifyCheckpoints } from './prepare.js';
 import type { PollMemory } from './poll.js';
 
@@ -121,7 +121,7 @@ async function monitorLoop(
   await syncSummary((await m.store.current())!); // the table is true from the link's start
   // ALL_SUBMITTED once per experiment, not once per link: a link that starts with nothing left to
   // submit stays quiet (an earlier link said it); evals put back by `retry` get their own.
-  const announced = { allSubmitted: waitingCount(countByStatus((await m.store.current())!)) === 0 };
+  const announced: Announced = { allSubmitted: waitingCount(countByStatus((await m.store.current())!)) === 0, counts: null };
   const knobs = new LiveKnobs(m);
   for (;;) {
     await knobs.refresh();

@@ -13,19 +13,26 @@ import { poll, recordFailedPoll, type PollMemory, type StateChange } from './pol
 import { reconcileIntents, submitReady } from './submit.js';
 
 /** One pass; a failed poll is logged and retried at the next interval, and never marks a job finished. */
-export async function passOrLogFailure(m: Monitor, memory: PollMemory, announced: { allSubmitted: boolean }, stopping: () => boolean): Promise<void> {
+/** What the log has said already this link: ALL_SUBMITTED, and the counts of the last STATUS_CHECK. */
+export interface Announced {
+  allSubmitted: boolean;
+  counts: string | null;
+}
+
+export async function passOrLogFailure(m: Monitor, memory: PollMemory, announced: Announced, stopping: () => boolean): Promise<void> {
   try {
     await pass(m, memory, announced, stopping);
   } catch (e) {
     if (!(e instanceof SlurmCommandError)) throw e;
     m.progress.warn(`poll failed: ${e.message}; retrying in ${m.options.pollIntervalS} s`);
+    announced.counts = null; // the next good poll says where things stand
     await recordFailedPoll(m, m.clock.now());
     await m.runlog.write('STATUS_CHECK', 'Polling SLURM', [['Result', `Poll failed: ${e.message}; retrying at the next interval`]]);
   }
 }
 
 /** One pass: poll, reconcile unconfirmed submissions, submit what has a slot, log. */
-async function pass(m: Monitor, memory: PollMemory, announced: { allSubmitted: boolean }, shouldStop: () => boolean): Promise<void> {
+async function pass(m: Monitor, memory: PollMemory, announced: Announced, shouldStop: () => boolean): Promise<void> {
   const polled = await poll(m, memory);
   const afterPoll = (await m.store.current())!;
   await m.runlog.writeAll(polled.changes.map((c) => changeEntry(m, afterPoll.evaluations[c.key]!, c)));
@@ -46,8 +53,12 @@ async function pass(m: Monitor, memory: PollMemory, announced: { allSubmitted: b
       ['Job IDs', ids.length ? `${Math.min(...ids)}-${Math.max(...ids)}` : '-'],
     ]);
   }
-  if (polled.commands > 0) {
-    await m.runlog.write('STATUS_CHECK', 'Polling SLURM', [['Command', `squeue -u ${m.user} -t all`], ['Result', formatCounts(counts)]]);
+  // A quiet poll (the counts as last said) writes nothing but the heartbeat: at one poll a minute for
+  // days, a line each would be the log's bulk and a disk write each time to say nothing new.
+  const result = formatCounts(counts);
+  if (polled.commands > 0 && result !== announced.counts) {
+    announced.counts = result;
+    await m.runlog.write('STATUS_CHECK', 'Polling SLURM', [['Command', `squeue -u ${m.user} -t all`], ['Result', result]]);
   }
 }
 
