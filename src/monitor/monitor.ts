@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { EvalSpec } from '../domain.js';
 import type { Design } from '../experiment/design.js';
 import { passingFileFault, SlurmCommandError, SlurmUnavailableError, UserError } from '../errors.js';
-import { countByStatus } from '../report/final.js';
+import { countByStatus, formatCounts } from '../report/final.js';
 import { ensureGeneratedSummary, SummaryTableSync } from '../report/summary-file.js';
 import { formatTimestamp } from '../slurm/time.js';
 import { acquireMonitorLock } from '../state/lock.js';
@@ -120,8 +120,10 @@ async function monitorLoop(
   const syncSummary = summaryView(m);
   await syncSummary((await m.store.current())!); // the table is true from the link's start
   // ALL_SUBMITTED once per experiment, not once per link: a link that starts with nothing left to
-  // submit stays quiet (an earlier link said it); evals put back by `retry` get their own.
-  const announced: Announced = { allSubmitted: waitingCount(countByStatus((await m.store.current())!)) === 0, counts: null };
+  // submit stays quiet (an earlier link said it); evals put back by `retry` get their own. The
+  // counts as the link found them are said (STATUS_CHECK) only once a poll changes them.
+  const startCounts = countByStatus((await m.store.current())!);
+  const announced: Announced = { allSubmitted: waitingCount(startCounts) === 0, counts: formatCounts(startCounts) };
   const knobs = new LiveKnobs(m);
   for (;;) {
     await knobs.refresh();

@@ -25,7 +25,9 @@ if read -r line < /proc/$pp/stat; then f=(\${line##*) }); ut=\${f[11]}; st=\${f[
 # CPU of every thread of the caller in ns (libuv's pool does the file work): finer than ticks.
 ns=0; set +f; for t in /proc/$pp/task/*/schedstat; do read -r a _ < "$t" && (( ns += a )); done 2>/dev/null; set -f
 { while read -r k v _; do case $k in VmHWM:) hwm=$v;; VmRSS:) rss=$v;; esac; done < /proc/$pp/status; } 2>/dev/null
-{ while read -r k v; do case $k in wchar:) wchar=$v;; write_bytes:) wb=$v;; esac; done < /proc/$pp/io; } 2>/dev/null
+# Writes of the caller's own threads: /proc/PID/io also counts its children once reaped (fake-slurm's
+# squeue and sbatch write their own files), which are not the monitor's writes.
+wchar=0; wb=0; set +f; for t in /proc/$pp/task/*/io; do while read -r k v; do case $k in wchar:) (( wchar += v ));; write_bytes:) (( wb += v ));; esac; done < "$t"; done 2>/dev/null; set -f
 poll=0
 if [[ ${cmd} == squeue && -n "$BENCH_POLL_HOOK" ]]; then
   if [[ -n "$BENCH_POLL_ALL_SQUEUE" ]]; then poll=1
