@@ -4,7 +4,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import * as z from 'zod';
 import { UserError } from '../errors.js';
-import { MAX_SUMMARY_BYTES, quote, readSummary, summaryError, type ExperimentSummary, type FinetuneJob } from './summary.js';
+import { quote, summaryError } from './markdown.js';
+import { MAX_SUMMARY_BYTES, readSummary, type ExperimentSummary, type FinetuneJob } from './summary.js';
 
 export type RunKind = 'fine-tuned' | 'control' | 'eval-only';
 

@@ -1,4 +1,5 @@
-// Markdown helpers for experiment_summary.md: find structure with remark, edit the ORIGINAL text.
+// Markdown helpers for experiment_summary.md, generic and in one place: find structure (sections,
+// tables, rows, cells) with remark, edit the ORIGINAL text; errors naming the file and line.
 //
 // remark + remark-gfm tell us where the headings and tables are. We never print the tree: callers
 // splice new text into the original string at the offsets found here, so every other byte is kept.
@@ -13,6 +14,7 @@
 import { remark } from 'remark';
 import remarkGfm from 'remark-gfm';
 import type { Nodes, Root, RootContent } from 'mdast';
+import { UserError } from '../errors.js';
 
 export const BOM = '\uFEFF';
 
@@ -297,4 +299,110 @@ export function headerName(text: string, cell: CellSpan | undefined): string {
   let name = cellValue(text, cell);
   for (let m = WRAPPED.exec(name); m; m = WRAPPED.exec(name)) name = m[2]!.trim();
   return name.replace(/\s+/g, ' ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors in a summary
+
+/** A one-line UserError: `${file}: ${detail}` (line breaks in names or paths become spaces). */
+export function summaryError(file: string, detail: string): UserError {
+  return new UserError(`${file}: ${detail}`.replace(/[\r\n\u2028\u2029]+/g, ' '));
+}
+
+/** User text inside a message: quoted and short. */
+export function quote(s: string): string {
+  return JSON.stringify(s.length > 80 ? `${s.slice(0, 77)}...` : s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections and tables
+
+export type Heading = Extract<Block, { type: 'heading' }>;
+
+/** A heading and the blocks under it, up to the next heading of the same or a higher level. */
+export interface Section {
+  heading: Heading;
+  /** Index of the heading in `doc.blocks`; the section's blocks are (index, endIndex). */
+  index: number;
+  endIndex: number;
+  /** Offset where the next section's heading line starts, or the text's length. */
+  end: number;
+}
+
+function sectionAt(doc: MarkdownDoc, index: number): Section {
+  const heading = doc.blocks[index] as Heading;
+  let endIndex = index + 1;
+  while (endIndex < doc.blocks.length) {
+    const b = doc.blocks[endIndex]!;
+    if (b.type === 'heading' && b.depth <= heading.depth) break;
+    endIndex++;
+  }
+  const next = doc.blocks[endIndex];
+  const end = next ? lineStartAt(doc.text, next.start) : doc.text.length;
+  return { heading, index, endIndex, end };
+}
+
+/** Sections whose heading reads `key` (canonical), optionally only inside `within`. */
+export function findSections(doc: MarkdownDoc, key: string, within?: Section): Section[] {
+  const from = within ? within.index + 1 : 0;
+  const to = within ? within.endIndex : doc.blocks.length;
+  const found: Section[] = [];
+  for (let i = from; i < to; i++) {
+    const b = doc.blocks[i]!;
+    if (b.type === 'heading' && b.key === key) found.push(sectionAt(doc, i));
+  }
+  return found;
+}
+
+/** A table, its rows, and its columns by canonical header name. */
+export interface FoundTable {
+  start: number;
+  end: number;
+  header: RowSpan;
+  rows: RowSpan[];
+  /** Header text as written, by column index. */
+  names: string[];
+  /** Canonical header name → column index (empty headers left out). */
+  columns: Map<string, number>;
+}
+
+/** The first table directly under a section's heading (before any sub-heading). */
+export function sectionTable(doc: MarkdownDoc, section: Section, label: string, file: string): FoundTable | null {
+  for (let i = section.index + 1; i < section.endIndex; i++) {
+    const b = doc.blocks[i]!;
+    if (b.type === 'heading') return null;
+    if (b.type === 'table') return readTable(doc.text, b, label, file);
+  }
+  return null;
+}
+
+function readTable(text: string, block: Block, label: string, file: string): FoundTable {
+  const { header, rows } = readTableRows(text, block.start, block.end);
+  const names = header.cells.map((c) => headerName(text, c));
+  const columns = new Map<string, number>();
+  names.forEach((name, i) => {
+    const key = canonicalKey(name);
+    if (!key) return;
+    if (columns.has(key)) {
+      throw summaryError(file, `line ${lineAt(text, block.start)}: the ${label} table has the column ${quote(name)} twice`);
+    }
+    columns.set(key, i);
+  });
+  return { start: block.start, end: block.end, header, rows, names, columns };
+}
+
+/** Throws unless the table has every listed column (canonical keys, with names for the message). */
+export function requireColumns(table: FoundTable, required: [key: string, name: string][], label: string, text: string, file: string): void {
+  for (const [key, name] of required) {
+    if (!table.columns.has(key)) {
+      const have = table.names.filter(Boolean).map(quote).join(', ') || 'none';
+      throw summaryError(file, `line ${lineAt(text, table.start)}: the ${label} table has no ${quote(name)} column (columns: ${have})`);
+    }
+  }
+}
+
+/** Cell value of `row` in the column `key`; '' when the table lacks the column or the row is short. */
+export function cellOf(text: string, table: FoundTable, row: RowSpan, key: string): string {
+  const i = table.columns.get(key);
+  return i === undefined ? '' : cellValue(text, row.cells[i]);
 }

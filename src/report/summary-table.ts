@@ -7,26 +7,20 @@
 import {
   type MarkdownDoc,
   type RowSpan,
+  type Section,
   canonicalKey,
   cellValue,
   detectEol,
   escapeCell,
+  findSections,
   lineStartAt,
   parseMarkdown,
   sanitizeCell,
   splitRow,
+  summaryError,
 } from '../experiment/markdown.js';
 import { columnKey, EVALUATIONS_COLUMNS, evalRow, type EvalRow } from '../experiment/evaluations-columns.js';
-import {
-  type EvaluationsLocation,
-  type EvaluationsTable,
-  type Section,
-  checkSummaryText,
-  evalRowKey,
-  findSections,
-  locateEvaluations,
-  summaryError,
-} from '../experiment/summary.js';
+import { type EvaluationsLocation, type EvaluationsTable, checkSummaryText, evalRowKey, locateEvaluations } from '../experiment/summary.js';
 
 /** The columns we write into an existing table (canonical header → field); every other cell is the user's. */
 const OWNED = EVALUATIONS_COLUMNS.filter((c) => c.owned).map((c) => [columnKey(c), c.field] as const);
