@@ -167,6 +167,29 @@ describe('poll', () => {
     expect(JSON.parse(readFileSync(m.layout.state, 'utf8')).last_poll).toBe(formatTimestamp(m.clock.now()));
   });
 
+  it("a running job's clock alone is no change: eval_jobs.json is not rewritten while only its elapsed time moves", async () => {
+    const m = await submitted();
+    const job = m.slurm.jobs[0]!;
+    m.slurm.set(job.id, { state: 'RUNNING', elapsedSeconds: 60 });
+    await poll(m, fresh()); // PENDING → RUNNING: written
+    const key = Object.entries(await evals(m)).find(([, e]) => e.job_id === job.id)![0];
+    expect((await evals(m))[key]).toMatchObject({ status: 'RUNNING', elapsed: '1m 0s' });
+    const before = statSync(m.layout.state).mtimeMs;
+    const text = stateText(m);
+    for (const seconds of [120, 180, 240]) {
+      m.slurm.set(job.id, { elapsedSeconds: seconds });
+      m.advance(60);
+      expect((await poll(m, fresh())).changes).toEqual([]);
+    }
+    expect(statSync(m.layout.state).mtimeMs).toBe(before);
+    expect(stateText(m)).toBe(text);
+    // Its next real change records the time it had then.
+    await writeLog(m, key, 'success');
+    m.slurm.set(job.id, { state: 'COMPLETED', inQueue: false });
+    await poll(m, fresh());
+    expect((await evals(m))[key]).toMatchObject({ status: 'COMPLETED', elapsed: '4m 52s' }); // sacct's Elapsed
+  });
+
   it('asks squeue once and sacct not at all while every job is queued', async () => {
     const m = await submitted();
     m.slurm.calls = [];

@@ -26,6 +26,8 @@ export interface MemJob {
   inQueue: boolean;
   /** false: sacct does not know it (slurmdbd behind or down). */
   inAccounting: boolean;
+  /** What squeue's TIME (%M) shows; 60 s when not set. */
+  elapsedSeconds?: number;
 }
 
 export class MemorySlurm implements Slurm {
@@ -64,7 +66,7 @@ export class MemorySlurm implements Slurm {
     this.calls.push('squeue');
     this.fail('squeue');
     return this.jobs.filter((j) => j.inQueue).map((j) => ({
-      jobId: j.id, state: j.state, reason: j.reason, elapsedSeconds: 60, submitTime: formatSlurmTimestamp(j.submit), startTime: 'N/A', comment: j.comment || '(null)',
+      jobId: j.id, state: j.state, reason: j.reason, elapsedSeconds: j.elapsedSeconds ?? 60, submitTime: formatSlurmTimestamp(j.submit), startTime: 'N/A', comment: j.comment || '(null)',
     }));
   }
 
