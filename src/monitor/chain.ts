@@ -1,7 +1,8 @@
 // The monitor as a chain of short, low-priority SLURM jobs. Each link queues its successor as soon
 // as it starts (`afterany:<self>,singleton`: it can only start once this link has ended, however
-// it ended, and never beside another link of the same name), polls within its walltime, and when
-// every eval has ended cancels the queued successor so the chain stops.
+// it ended, and never beside another link of the same name), polls within its walltime, hands off
+// with the state saved, and when every eval has ended cancels the queued successor so the chain
+// stops. cruijff_kit's `logs/.detach` lets go of the chain the same way.
 import { basename } from 'node:path';
 import { SlurmCommandError, UserError } from '../errors.js';
 import type { Slurm } from '../slurm/client.js';
@@ -73,6 +74,7 @@ export async function otherLinks(slurm: Slurm, user: string, experimentId: strin
   return (await slurm.queue(user)).filter((q) => q.comment === tag && q.jobId !== selfJobId && parseJobState(q.state).kind === 'active');
 }
 
+/** The link queued to follow this one (queued now if none is, up to --max-links); null outside a chain or when SLURM refused. */
 export async function ensureSuccessor(m: Monitor, relaunch: Relaunch, state: State): Promise<string | null> {
   const self = m.job.jobId;
   if (!m.options.chain || !self) return null;
@@ -101,6 +103,7 @@ export async function ensureSuccessor(m: Monitor, relaunch: Relaunch, state: Sta
   }
 }
 
+/** This link stops with evals in flight (walltime, a signal, --once): its end recorded and logged; exit 4. */
 export async function handOff(m: Monitor, reason: string, successor: string | null, deadline: Date | null): Promise<number> {
   const self = m.job.jobId;
   const now = m.clock.now();
