@@ -8,9 +8,9 @@
 //   logs/; cruijff_kit's tools read `{exp}/logs/`. run-inspect writes experiment_summary.md there
 //   as a generated page.
 // When both summaries exist the .yaml is the design.
-import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, renameSync, statSync, type Dirent } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 
 export type Generation = 'seed' | 'cells';
@@ -80,11 +80,30 @@ const CELL_SCRIPT = 'cell.slurm';
 export function detectLayout(dir: string): ExperimentLayout {
   const yaml = join(dir, DESIGN_YAML);
   const md = join(dir, SUMMARY_MD);
+  restoreSetAside(md);
   if (present(yaml)) return layoutOf(dir, 'cells', yaml);
   if (present(md)) return layoutOf(dir, 'seed', md);
   const cells = listScripts(dir, 'cells').found.length;
   const hint = cells > 0 ? `; found ${cells} */eval/*/cell.slurm (cruijff_kit's layout) — its experiment_summary.yaml is missing` : '';
   throw new UserError(`${dir}: no experiment_summary.yaml or experiment_summary.md (give the experiment directory)${hint}`);
+}
+
+/** Where a process sets the summary aside for the moment it swaps its own version in (report/summary-file.ts). */
+export const setAsideOf = (summary: string, pid = process.pid) => `${summary}.run-inspect-aside-${pid}`;
+
+/** A run killed in that moment left the summary set aside and none under its name: it goes back first. */
+function restoreSetAside(summary: string): void {
+  if (present(summary)) return;
+  const dir = dirname(summary);
+  const prefix = `${basename(summary)}.run-inspect-aside-`;
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.startsWith(prefix));
+  } catch {
+    return;
+  }
+  const newest = names.map((n) => join(dir, n)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  if (newest) renameSync(newest, summary);
 }
 
 export function layoutOf(dir: string, generation: Generation, design: string): ExperimentLayout {

@@ -2,9 +2,10 @@
 // is re-read just before each write (so their edits elsewhere survive), only our rows change, and an
 // unchanged table means no write at all. In the cells layout there is no .md: run-inspect generates
 // one (marked as such), from the yaml's title and question, which it may rewrite freely.
-import { renameSync, statSync } from 'node:fs';
+import { linkSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { open, realpath, rm, stat } from 'node:fs/promises';
 import type { Design } from '../experiment/design.js';
+import { setAsideOf } from '../experiment/layout.js';
 import { EVALUATIONS_COLUMNS, type EvalRow } from '../experiment/evaluations-columns.js';
 import { evalKeys } from '../state/keys.js';
 import type { EvalState, State } from '../state/schema.js';
@@ -122,10 +123,14 @@ async function readWithStamp(file: string): Promise<{ text: string; stamp: strin
 }
 
 /**
- * Replaces `file` with `text` unless someone wrote it since it had stamp `base`: the text is
- * written and synced beside it first, with the file's mode, and the file is looked at again just
- * before the rename, so a user's save can only be lost in the moment between that look and the
- * rename (not during the whole write). Returns the new file's stamp, or null when it had changed.
+ * Replaces `file` with `text` unless someone wrote it since it had stamp `base`, and never over a
+ * save made meanwhile. A rename cannot compare-and-swap (a save landing between a last look and the
+ * rename would be lost), so the file is first moved aside, which no save can overwrite, and looked
+ * at there: if it is not the version we read, it goes back. Ours is then linked in, which fails
+ * rather than replace a save made in that moment. For those few microseconds the name is absent; a
+ * run killed right then leaves the summary at `<file>.run-inspect-aside`, put back by the next
+ * run (experiment/layout.ts restoreSetAside).
+ * Returns the new file's stamp, or null when someone else's version stands.
  */
 async function replaceIfUnchanged(file: string, text: string, base: string): Promise<string | null> {
   const target = await realpath(file); // a summary that is a link to elsewhere stays a link
@@ -137,23 +142,55 @@ async function replaceIfUnchanged(file: string, text: string, base: string): Pro
     await handle.chmod(mode); // open's mode went through the umask
     await handle.writeFile(text);
     await handle.sync();
-    written = stampText(await handle.stat()); // rename keeps inode, size and mtime
+    written = stampText(await handle.stat()); // a link keeps inode, size and mtime
   } catch (e) {
     await handle.close();
     await rm(tmp, { force: true });
     throw e;
   }
   await handle.close();
-  // The look and the rename back to back, with no await between them: an await lets the event loop
-  // (and, on a loaded node, the scheduler) stretch the one moment a user's save could be lost.
-  if (stampText(statSync(target)) !== base) {
-    await rm(tmp, { force: true });
-    return null;
+  try {
+    return swapIn(target, tmp, base) ? written : null;
+  } finally {
+    rmSync(tmp, { force: true });
   }
-  renameSync(tmp, target);
-  return written;
 }
 
+/** `tmp` in place of `target` if `target` still has stamp `base`; false, changing nothing of theirs, if not. Synchronous: no await stretches the moment. */
+function swapIn(target: string, tmp: string, base: string): boolean {
+  const aside = setAsideOf(target);
+  renameSync(target, aside);
+  const theirs = stampText(statSync(aside)) !== base;
+  if (!theirs) {
+    try {
+      linkSync(tmp, target);
+    } catch (e) {
+      // Saved in that very moment: theirs stands; ours is written again at the next poll.
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+        unlinkSync(aside);
+        return false;
+      }
+      renameSync(tmp, target); // a file system without hard links: the plain rename
+    }
+    unlinkSync(aside);
+    return true;
+  }
+  putBack(aside, target);
+  return false;
+}
+
+/** The set-aside file back under its name, unless a newer save took the name meanwhile. */
+function putBack(aside: string, target: string): void {
+  try {
+    linkSync(aside, target);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+      renameSync(aside, target); // no hard links here (EPERM on some file systems): the name back, whole
+      return;
+    }
+  }
+  unlinkSync(aside);
+}
 
 function sameRow(a: EvalState, b: EvalState): boolean {
   const x = tableRow(a);

@@ -1,9 +1,10 @@
 // The poll loop's summary sync: rows of changed evals only, and a full check after someone else
 // wrote the file.
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
+import { detectLayout, setAsideOf } from '../../src/experiment/layout.js';
 import { SummaryTableSync } from '../../src/report/summary-file.js';
 import { STATE_VERSION, type State } from '../../src/state/schema.js';
 import { parseState, setEval } from '../../src/state/store.js';
@@ -64,4 +65,25 @@ test('after someone else wrote the file, every row is checked again and their ed
   expect(rowOf(after, 2)).toBe('| r4 | reverse_words | 2 | NOT_SUBMITTED | - | - | - |');
   expect(after).toContain('My note.\n\n## ');
   expect(after).toBe(edited.replace('| 2 | done?? |', '| 2 | NOT_SUBMITTED |'));
+});
+
+test('a run killed in the moment the summary was set aside: the next run puts it back before looking for it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ri-aside-'));
+  const summary = join(dir, 'experiment_summary.md');
+  writeFileSync(setAsideOf(summary, 4242), WITH);
+  expect(existsSync(summary)).toBe(false);
+  const layout = detectLayout(dir);
+  expect(layout.generation).toBe('seed');
+  expect(readFileSync(summary, 'utf8')).toBe(WITH);
+  expect(readdirSync(dir)).toEqual(['experiment_summary.md']);
+});
+
+test('no swap leaves anything behind: after a sync the folder holds the summary only', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ri-aside-'));
+  const summary = join(dir, 'experiment_summary.md');
+  writeFileSync(summary, WITH);
+  const sync = new SummaryTableSync(summary);
+  await sync.sync(stateOf([0, 1]));
+  expect(readFileSync(summary, 'utf8')).not.toBe(WITH);
+  expect(readdirSync(dir)).toEqual(['experiment_summary.md']);
 });
