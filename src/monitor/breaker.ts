@@ -92,7 +92,8 @@ export async function holdTripped(m: Monitor): Promise<Trip[]> {
   });
   const state = (await m.store.current())!;
   for (const trip of trips) {
-    const labels = trip.held.map((k) => evalLabel(state.evaluations[k]!));
+    // What is HELD now: a queued eval whose scancel failed is not, and is not said to be.
+    const labels = trip.held.filter((k) => state.evaluations[k]?.status === 'HELD').map((k) => evalLabel(state.evaluations[k]!));
     const jobs = trip.queued.filter((id) => cancelled.has(id));
     const queuedNote = jobs.length ? ` (${jobs.length} queued jobs cancelled: ${jobs.join(', ')})` : '';
     m.progress.warn(`circuit breaker: ${trip.failed} evals of ${trip.task} failed the same way (${trip.signature}); holding ${labels.length}${queuedNote}`);

@@ -84,4 +84,24 @@ describe('holdTripped', () => {
     await poll(m, { accountingDisabled: false });
     expect(Object.values((await m.store.current())!.evaluations).filter((e) => e.status === 'HELD')).toHaveLength(3);
   });
+
+  it('when scancel fails, the queued evals stay as they are and only what was held is said to be', async () => {
+    const m = await memoryMonitor({ maxInFlight: 5 });
+    await submitReady(m, () => false); // five queued, two left unsubmitted
+    const before = (await m.store.current())!.evaluations;
+    const queued = Object.keys(before).filter((k) => before[k]!.status === 'PENDING').sort();
+    await m.store.update((s) => {
+      for (const key of queued.slice(0, 3)) setEval(s!, key, { status: 'FAILED', notes: PEFT, completed: '2026-12-04 10:00:00' });
+      return s!;
+    });
+    m.slurm.cancel = async () => {
+      throw new Error('scancel: error: Unable to contact slurm controller');
+    };
+    await holdTripped(m);
+    const after = (await m.store.current())!.evaluations;
+    for (const key of queued.slice(3)) expect(after[key]).toMatchObject({ status: 'PENDING', job_id: before[key]!.job_id });
+    const held = Object.keys(after).filter((k) => after[k]!.status === 'HELD');
+    expect(held).toHaveLength(2);
+    expect(m.log()).toMatch(/Result: 2 evaluations HELD: /);
+  });
 });
