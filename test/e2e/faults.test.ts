@@ -20,7 +20,8 @@ async function until(what: string, test: () => boolean, ms = 30_000): Promise<vo
 describe('the summary is a view: its problems never stop the monitor', () => {
   it('moved away, then a row pasted twice, then put back: polling goes on, eval_jobs.json stays true, the table is right at the end', async () => {
     s = sandbox();
-    const { dir } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 6 });
+    const gate = join(s.root, 'evals-may-end');
+    const { dir } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 0, gate });
     const summary = join(dir, 'experiment_summary.md');
     const state = () => (existsSync(join(dir, 'eval_jobs.json')) ? readJson(join(dir, 'eval_jobs.json')) : null);
     // A poll that changes nothing writes only the heartbeat: its time (whole seconds) moving twice is two polls at least.
@@ -43,6 +44,8 @@ describe('the summary is a view: its problems never stop the monitor', () => {
     writeFileSync(summary, text.replace(row, `${row}\n${row}`));
     await twoPolls('two polls with the duplicate row');
     writeFileSync(summary, text);
+    await twoPolls('two polls with the summary back');
+    writeFileSync(gate, '');
 
     const r = await run;
     expect(r.stderr).not.toMatch(/internal error|    at /);

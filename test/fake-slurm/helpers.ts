@@ -106,6 +106,19 @@ export class FakeCluster {
     writeFileSync(join(this.dir, 'state', 'faults.json'), JSON.stringify(value));
   }
 
+  /**
+   * A shell command that returns once `open(name)` is called: a job that ends when the test says
+   * so, not after a sleep guessed to outlast a loaded machine.
+   */
+  gate(name: string): string {
+    return `until [ -e '${join(this.dir, 'gates', name)}' ]; do sleep 0.1; done`;
+  }
+
+  open(name: string): void {
+    mkdirSync(join(this.dir, 'gates'), { recursive: true });
+    writeFileSync(join(this.dir, 'gates', name), '');
+  }
+
   read(rel: string): string {
     return readFileSync(join(this.work, rel), 'utf8');
   }

@@ -114,12 +114,13 @@ describe('scancel', () => {
 
 describe('dependencies', () => {
   it('afterany waits for any end; afterok on a failure is DependencyNeverSatisfied and stays pending', async () => {
-    const a = c.submit(['--wrap', 'sleep 2; exit 3']); // long enough to still run after 3 more sbatch on a loaded machine
+    const a = c.submit(['--wrap', `${c.gate('a')}; exit 3`]);
     const any = c.submit(['-d', `afterany:${a}`, '--wrap', 'true']);
     const ok = c.submit(['--dependency', `afterok:${a}`, '--wrap', 'true']);
     const notok = c.submit(['-d', `afternotok:${a}`, '--wrap', 'true']);
     expect(c.job(any)).toMatchObject({ state: 'PENDING', reason: 'Dependency' });
     expect(c.run('squeue', ['-h', '-j', String(ok), '-o', '%r %E']).stdout).toBe(`Dependency afterok:${a}(unfulfilled)\n`);
+    c.open('a');
     expect(await c.waitJob(a)).toMatchObject({ state: 'FAILED', exit_code: '3:0' });
     expect((await c.waitJob(any)).state).toBe('COMPLETED');
     expect((await c.waitJob(notok)).state).toBe('COMPLETED');
@@ -133,11 +134,14 @@ describe('dependencies', () => {
   });
 
   it('afterok:a:b waits for both to succeed', async () => {
-    const a = c.submit(['--wrap', 'sleep 0.3']);
-    const b = c.submit(['--wrap', 'sleep 0.8']);
+    const a = c.submit(['--wrap', c.gate('a')]);
+    const b = c.submit(['--wrap', c.gate('b')]);
     const d = c.submit(['-d', `afterok:${a}:${b}`, '--wrap', 'true']);
+    c.open('a');
     const ja = await c.waitJob(a);
+    await sleep(300); // a scheduling pass or more
     expect(c.job(d).state).toBe('PENDING');
+    c.open('b');
     const jd = await c.waitJob(d);
     expect(jd.state).toBe('COMPLETED');
     expect(jd.start_time!).toBeGreaterThanOrEqual(c.job(b).end_time!);
@@ -160,10 +164,12 @@ describe('dependencies', () => {
   });
 
   it('singleton: jobs of one name and user never overlap, and run in submit order', async () => {
-    const ids = [1, 2, 3].map(() => c.submit(['-J', 'chain', '-d', 'singleton', '--wrap', 'sleep 2']));
+    const ids = [1, 2, 3].map((n) => c.submit(['-J', 'chain', '-d', 'singleton', '--wrap', `${c.gate(String(n))}; sleep 0.5`]));
     await c.waitJob(ids[0], (j) => j.state === 'RUNNING');
+    await sleep(300); // a scheduling pass or more
     expect(c.jobs().filter((j) => j.state === 'RUNNING').map((j) => j.id)).toEqual([ids[0]]);
     expect(c.job(ids[2])).toMatchObject({ state: 'PENDING', reason: 'Dependency' });
+    for (const n of [1, 2, 3]) c.open(String(n));
     const done = await Promise.all(ids.map((id) => c.waitJob(id)));
     for (let i = 1; i < done.length; i++) {
       expect(done[i].start_time!).toBeGreaterThanOrEqual(done[i - 1].end_time!);

@@ -4,7 +4,8 @@ import { FakeCluster, sleep } from './helpers.js';
 
 let c: FakeCluster;
 beforeEach(() => {
-  c = new FakeCluster({ FAKE_SLURM_MIN_JOB_AGE: '2' });
+  // MinJobAge 5 s: long enough for a few checks on a loaded machine, short enough to wait out.
+  c = new FakeCluster({ FAKE_SLURM_MIN_JOB_AGE: '5' });
 });
 afterEach(() => c.cleanup());
 
@@ -55,7 +56,7 @@ describe('squeue', () => {
     expect(c.run('squeue', ['-h', '-j', String(id)])).toMatchObject({ code: 0, stdout: '' });
     expect(c.run('squeue', ['-h', '-t', 'all', '-o', '%i %T %t']).stdout).toBe(`${id} COMPLETED CD\n`);
     expect(c.run('squeue', ['-h', '-t', 'CD,F', '-o', '%i']).stdout).toBe(`${id}\n`);
-    while (Date.now() / 1000 < (j.end_time ?? 0) + 2.2) await sleep(100);
+    while (Date.now() / 1000 < (j.end_time ?? 0) + 5.2) await sleep(100);
     expect(c.run('squeue', ['-h', '-t', 'all']).stdout).toBe('');
     const gone = c.run('squeue', ['-h', '-j', String(id)]);
     expect(gone).toMatchObject({ code: 1, stdout: '', stderr: 'slurm_load_jobs error: Invalid job id specified\n' });
@@ -140,7 +141,7 @@ describe('sacct', () => {
   });
 
   it('without -j, shows jobs since midnight that became eligible (not one pending on a dependency); pending and running jobs read Unknown', async () => {
-    const a = c.submit(['--wrap', 'sleep 2']);
+    const a = c.submit(['--wrap', c.gate('a')]);
     const b = c.submit(['-d', `afterok:${a}`, '--wrap', 'true']);
     await c.waitJob(a, (j) => j.state === 'RUNNING');
     const r = c.run('sacct', ['-X', '-n', '-P', '-o', 'JobID,State,Start,End,Reason']);

@@ -13,5 +13,7 @@ export declare function makeExperiment(
     time?: string;
     node?: string;
     evals?: EvalDef[];
+    /** A file each eval script waits for before it starts inspect. */
+    gate?: string;
   },
 ): { dir: string; ckDir: string; keys: string[]; evals: EvalDef[] };

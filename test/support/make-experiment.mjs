@@ -63,7 +63,9 @@ export function keyOf(e) {
  * @param {string} dir the experiment directory to create
  * @param {{fixture?: 'with-status-tables'|'without-status', outcomes?: Record<string,string>,
  *          missingCheckpoints?: string[], seconds?: number, samples?: number, time?: string,
- *          node?: string, evals?: Array<{run:string,task:string,epoch:number|null}>}} o
+ *          node?: string, evals?: Array<{run:string,task:string,epoch:number|null}>,
+ *          gate?: string}} o  gate: a file each eval script waits for before it starts inspect,
+ *          so a test decides when evals end instead of guessing a duration that outlasts a load
  */
 export function makeExperiment(dir, o = {}) {
   const fixture = o.fixture ?? 'without-status';
@@ -82,7 +84,7 @@ export function makeExperiment(dir, o = {}) {
     const modelPath = modelPathOf(ckDir, e);
     if (!missing.has(modelPath)) mkdirSync(modelPath, { recursive: true });
     const script = join(evalDir, e.epoch === null ? `${e.task}_base.slurm` : `${e.task}_epoch${e.epoch}.slurm`);
-    writeFileSync(script, evalScript({ ...e, dir, modelPath, outcome: o.outcomes?.[key] ?? 'success', seconds: o.seconds ?? 1, samples: o.samples ?? 10, time: o.time ?? '0:30:00', node: o.node ?? process.execPath }));
+    writeFileSync(script, evalScript({ ...e, dir, modelPath, outcome: o.outcomes?.[key] ?? 'success', seconds: o.seconds ?? 1, samples: o.samples ?? 10, time: o.time ?? '0:30:00', node: o.node ?? process.execPath, gate: o.gate }));
     chmodSync(script, 0o755);
   }
   return { dir, ckDir, keys: evals.map(keyOf), evals };
@@ -128,7 +130,7 @@ function evalScript(e) {
 MODEL_PATH="${dq(e.modelPath)}"
 
 cd ${q(join(e.dir, e.run, 'eval'))}
-${q(e.node)} ${q(FAKE_INSPECT)} --task ${q(e.task)} --model-path "$MODEL_PATH" --log-dir ./logs --outcome ${outcome} --seconds ${e.seconds} --samples ${e.samples}
+${e.gate ? `until [ -e ${q(e.gate)} ]; do sleep 0.1; done\n` : ''}${q(e.node)} ${q(FAKE_INSPECT)} --task ${q(e.task)} --model-path "$MODEL_PATH" --log-dir ./logs --outcome ${outcome} --seconds ${e.seconds} --samples ${e.samples}
 ${exit}
 `;
 }
