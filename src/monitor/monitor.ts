@@ -76,7 +76,8 @@ export async function runMonitor(m: Monitor, relaunch: Relaunch, out: (text: str
     }
     throw e;
   } finally {
-    await m.store.update((s) => ({ ...s!, monitor: { ...s!.monitor, holder: null } })).catch(() => undefined);
+    // The link's last write folds the journal into eval_jobs.json: between links the file is whole.
+    await m.store.update((s) => ({ ...s!, monitor: { ...s!.monitor, holder: null } }), { compact: true }).catch(() => undefined);
     await lock.release();
   }
 }

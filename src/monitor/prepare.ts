@@ -108,6 +108,7 @@ export function mergeDiscovered(m: Monitor, current: State | null, design: Desig
     next_poll: null,
     monitor: { holder: null, chain_name: null, links: [], successor_job_id: null, sbatch_options: [], stopped: null, finished: null },
     evaluations: {},
+    journal_id: null,
     migrated_from: null,
   };
   // A state read from the workflow's own file knows only run, task, epoch and the job: discovery fills in the rest.

@@ -92,6 +92,8 @@ export const stateSchema = z.object({
     })
     .default({ holder: null, chain_name: null, links: [], successor_job_id: null, sbatch_options: [], stopped: null, finished: null }),
   evaluations: z.record(z.string(), evaluationSchema),
+  /** Which lines of eval_jobs.journal.jsonl belong to this file (see journal.ts); null: no journal. */
+  journal_id: z.string().nullable().default(null),
   /** Set when this state was read from the workflow's own eval_jobs.json (see migrate.ts); cleared once logged. */
   migrated_from: z.string().nullable().default(null),
 });

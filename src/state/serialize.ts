@@ -5,6 +5,14 @@
 import { evalKeys } from './keys.js';
 import type { EvalState, State } from './schema.js';
 
+export interface StateDelta {
+  /** Keys of the evaluations that changed (or are new). */
+  evals: string[];
+  head: boolean;
+  /** Keys were added, removed or reordered. */
+  keys: boolean;
+}
+
 /**
  * Remembers the evaluation lines of the last state it serialized, by object identity. Evaluations
  * are frozen once their line is kept, so a change must go through `setEval` (a new object, a new
@@ -24,37 +32,45 @@ export class StateSerializer {
    * it is valid until the next call.
    */
   serialize(state: State): { bytes: Buffer; changed: boolean } {
-    const { evaluations, ...rest } = state;
-    const head = JSON.stringify(rest, null, 2).replace(/\n}$/, ',\n  "evaluations": {');
-    const linesChanged = this.updateLines(evalKeys(state), evaluations);
-    const changed = linesChanged || head !== this.head;
-    this.head = head;
-    return { bytes: this.encode(), changed };
+    const d = this.update(state);
+    return { bytes: this.encode(), changed: d.head || d.keys || d.evals.length > 0 };
   }
 
-  private updateLines(keys: readonly string[], evaluations: Record<string, EvalState>): boolean {
+  /**
+   * Takes `state` as the one to encode next and says how it differs from the previous one: the
+   * evaluations whose object changed, whether the head (every other field) or the list of keys did.
+   */
+  update(state: State): StateDelta {
+    const { evaluations, ...rest } = state;
+    const head = JSON.stringify(rest, null, 2).replace(/\n}$/, ',\n  "evaluations": {');
+    const delta = this.updateLines(evalKeys(state), evaluations);
+    delta.head = head !== this.head;
+    this.head = head;
+    return delta;
+  }
+
+  private updateLines(keys: readonly string[], evaluations: Record<string, EvalState>): StateDelta {
+    const delta: StateDelta = { evals: [], head: false, keys: keys.length !== this.keys.length };
     let i = 0;
-    let changed = false;
     for (const key of keys) {
       const ev = evaluations[key]!;
+      if (this.keys[i] !== key) delta.keys = true;
       if (this.evals[i] !== ev || this.keys[i] !== key) {
         this.keys[i] = key;
         this.evals[i] = ev;
         this.lines[i] = `\n    ${JSON.stringify(key)}: ${JSON.stringify(ev)}`;
         this.sizes[i] = Buffer.byteLength(this.lines[i]!);
         freeze(ev);
-        changed = true;
+        delta.evals.push(key);
       }
       i++;
     }
-    if (i !== this.lines.length) {
-      this.keys.length = this.evals.length = this.lines.length = this.sizes.length = i;
-      changed = true;
-    }
-    return changed;
+    this.keys.length = this.evals.length = this.lines.length = this.sizes.length = i;
+    return delta;
   }
 
-  private encode(): Buffer {
+  /** The bytes of the state last given to `update` or `serialize` (valid until the next call). */
+  encode(): Buffer {
     const close = this.lines.length === 0 ? '}\n}\n' : '\n  }\n}\n';
     let size = Buffer.byteLength(this.head) + Buffer.byteLength(close) + Math.max(0, this.lines.length - 1);
     for (const n of this.sizes) size += n;

@@ -1,6 +1,6 @@
 // eval_jobs.json on disk: read and validated with zod, written atomically under a short lock, so a
 // monitor and a `retry` or `stop` never write over each other.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import { withFileLock } from './lock.js';
 import { STATE_VERSION, stateSchema, type EvalState, type State } from './schema.js';
@@ -8,11 +8,32 @@ import { withoutOldPresentation } from './upgrade.js';
 import { fromWorkflowState } from './migrate.js';
 import { StateSerializer } from './serialize.js';
 import { writeOwnFile } from './own-file.js';
+import { appendJournal, applyJournal, journalPath, newJournalId, readJournal } from './journal.js';
 
-/** The state in `file` (eval_jobs.json), or null when it does not exist. A file that exists but is not valid is an error. */
+/**
+ * The state in `file` (eval_jobs.json) with its journal applied, or null when it does not exist. A
+ * file that exists but is not valid is an error.
+ */
 export async function readState(file: string): Promise<State | null> {
+  return (await readStateFiles(file))?.state ?? null;
+}
+
+interface OnDisk {
+  state: State;
+  /** eval_jobs.json's bytes, and the journal's length. */
+  bytes: Buffer;
+  journalBytes: number;
+}
+
+async function readStateFiles(file: string): Promise<OnDisk | null> {
+  // The journal first: a compaction between the two reads then leaves lines the new file already
+  // holds (void by their id), never an old file without the lines that were its newest state.
+  const journalFile = journalPath(file);
+  const journal = await readJournal(journalFile);
   const bytes = await readBytes(file);
-  return bytes === null ? null : parseState(bytes.toString('utf8'), file);
+  if (bytes === null) return null;
+  const state = parseStateAndJournal(bytes.toString('utf8'), file, journal, journalFile);
+  return { state, bytes, journalBytes: Buffer.byteLength(journal) };
 }
 
 async function readBytes(file: string): Promise<Buffer | null> {
@@ -25,6 +46,10 @@ async function readBytes(file: string): Promise<Buffer | null> {
 }
 
 export function parseState(text: string, file: string): State {
+  return parseStateAndJournal(text, file, '', '');
+}
+
+function parseStateAndJournal(text: string, file: string, journal: string, journalFile: string): State {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -36,6 +61,7 @@ export function parseState(text: string, file: string): State {
   if (data && typeof data === 'object' && version !== undefined && version !== STATE_VERSION) {
     throw new UserError(`${file}: schema version ${JSON.stringify(version)} is not supported (this run-inspect reads version ${STATE_VERSION})`);
   }
+  applyJournal(data, journal, journalFile);
   const parsed = stateSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -75,46 +101,91 @@ export function resubmission(notes: string, attempts: EvalState['attempts']): Pa
 }
 
 /**
- * Read-modify-write of eval_jobs.json under the state lock. The file is re-read whenever someone
- * else wrote it since our last write (a `retry` or `stop` beside a running monitor), so their edit is
- * never lost; when nobody did, the copy in memory is reused (at 10,000 evals parsing is the cost).
- * Nothing is written when a change leaves the text as it was.
+ * Read-modify-write of eval_jobs.json under the state lock. The files are re-read whenever someone
+ * else wrote them since our last write (a `retry` or `stop` beside a running monitor), so their edit
+ * is never lost; when nobody did, the copy in memory is reused (at 10,000 evals parsing is the cost).
+ * Nothing is written when a change leaves the state as it was.
+ *
+ * A state file of `journalFromBytes` or more takes the changes of a write made from that copy as a
+ * journal line (journal.ts); a write after a re-read, one that adds or removes evaluations, or one
+ * that finds the journal as large as the file writes the whole file instead (a compaction).
  */
 export class StateStore {
-  /** The state we last read or wrote, and the file's stamp then. */
+  /** The state we last read or wrote, and the files' stamp then. */
   private cache: { stamp: string; state: State } | null = null;
   private readonly serializer = new StateSerializer();
+  /** The journal's size, and the state file's, as of our last read or write. */
+  private journalBytes = 0;
+  private fileBytes = 0;
+  readonly journalFile: string;
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly journalFromBytes = Number(process.env.RUN_INSPECT_JOURNAL_FROM_BYTES) || 1 << 20,
+  ) {
+    this.journalFile = journalPath(file);
+  }
 
   /**
-   * The current state (null before the first run). Every write is an atomic rename (a new inode),
-   * so an unchanged stamp means our copy is the file's: no read, no parse, no lock.
+   * The current state (null before the first run). Every write is an atomic rename (a new inode) or
+   * an append, so an unchanged stamp means our copy is the files': no read, no parse, no lock.
    */
   async current(): Promise<State | null> {
-    if (this.cache && this.cache.stamp === (await fileStamp(this.file))) return this.cache.state;
-    return this.updateMaybe((s) => s);
+    if (this.cache && this.cache.stamp === (await this.stamp())) return this.cache.state;
+    return this.updateMaybe((s) => s, false);
   }
 
-  async update(change: (current: State | null) => State): Promise<State> {
-    return (await this.updateMaybe(change))!;
+  /** `compact`: fold the journal into eval_jobs.json now (a link's start and end). */
+  async update(change: (current: State | null) => State, o: { compact?: boolean } = {}): Promise<State> {
+    return (await this.updateMaybe(change, o.compact ?? false))!;
   }
 
-  private async updateMaybe(change: (current: State | null) => State | null): Promise<State | null> {
+  private async updateMaybe(change: (current: State | null) => State | null, compact: boolean): Promise<State | null> {
     return withFileLock(this.file, async () => {
-      const stamp = await fileStamp(this.file);
+      const stamp = await this.stamp();
       const cached = this.cache && this.cache.stamp === stamp ? this.cache : null;
       this.cache = null; // dropped until the write below succeeds: `change` may mutate it in place
-      const onDisk = cached ? null : await readBytes(this.file);
-      const current = cached ? cached.state : onDisk === null ? null : parseState(onDisk.toString('utf8'), this.file);
-      const next = change(current);
+      const onDisk = cached ? null : await readStateFiles(this.file);
+      if (onDisk) {
+        this.journalBytes = onDisk.journalBytes;
+        this.fileBytes = onDisk.bytes.length;
+      }
+      const next = change(cached ? cached.state : (onDisk?.state ?? null));
       if (next === null) return null;
-      // The serializer's previous bytes are the file's when our cache was still good.
-      const { bytes, changed } = this.serializer.serialize(next);
-      if (cached ? changed : !onDisk?.equals(bytes)) await writeOwnFile(this.file, bytes);
-      this.cache = { stamp: (await fileStamp(this.file)) ?? '', state: next };
+      // The serializer's memory is the files' when our copy was still good: it tells what changed.
+      const delta = this.serializer.update(next);
+      const changed = delta.head || delta.keys || delta.evals.length > 0;
+      const journalLine = cached && changed && !compact && !delta.keys && next.journal_id !== null && this.journalBytes < this.fileBytes;
+      if (journalLine) {
+        const { evaluations, ...head } = next;
+        const line = { journal_id: next.journal_id!, ...(delta.head && { head }), evaluations: Object.fromEntries(delta.evals.map((k) => [k, evaluations[k]!])) };
+        this.journalBytes += await appendJournal(this.journalFile, line);
+      } else if (cached ? changed || (compact && this.journalBytes > 0) : !onDisk || this.journalBytes > 0 || !onDisk.bytes.equals(this.serializer.encode())) {
+        // Only the writer that wrote the file last appends to its journal: anyone else compacts.
+        await this.writeWhole(next);
+      }
+      this.cache = { stamp: await this.stamp(), state: next };
       return next;
     });
+  }
+
+  /** eval_jobs.json in full, with a new journal id when it is large enough to keep one; the old journal goes. */
+  private async writeWhole(next: State): Promise<void> {
+    const journaling = this.serializer.encode().length >= this.journalFromBytes;
+    const id = journaling ? (next.journal_id !== null && this.journalBytes === 0 ? next.journal_id : newJournalId()) : null;
+    if (next.journal_id !== id) {
+      next.journal_id = id;
+      this.serializer.update(next);
+    }
+    const bytes = this.serializer.encode();
+    await writeOwnFile(this.file, bytes);
+    this.fileBytes = bytes.length;
+    if (this.journalBytes > 0) await rm(this.journalFile, { force: true });
+    this.journalBytes = 0;
+  }
+
+  private async stamp(): Promise<string> {
+    return `${await fileStamp(this.file)}|${await fileStamp(this.journalFile)}`;
   }
 }
 

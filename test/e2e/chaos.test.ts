@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSummary } from '../../src/experiment/summary.js';
-import { parseState } from '../../src/state/store.js';
+import { readState } from '../../src/state/store.js';
 import { BUNDLE, experiment, jobsPerScript, readJson, sandbox, type Sandbox } from '../support/harness.js';
 
 let s: Sandbox;
@@ -17,12 +17,15 @@ const grid = (runs: number, epochs: number) =>
 
 describe('crash safety', () => {
   it('survives 200 SIGKILLs across a 50-eval experiment: every eval submitted exactly once, files always parse', async () => {
-    s = sandbox();
+    // Every write after a link's first goes to the journal (as at 10,000 evals): kills land between
+    // appends and compactions too.
+    s = sandbox({ RUN_INSPECT_JOURNAL_FROM_BYTES: '1' });
     const { dir, keys } = experiment(s, 'chaos', { fixture: 'with-status-tables', evals: grid(10, 5), seconds: 1 });
     const summaryFile = join(dir, 'experiment_summary.md');
     const stateFile = join(dir, 'eval_jobs.json');
     let kills = 0;
     let attempts = 0;
+    let killsWithJournal = 0; // killed after an append, before the compaction that would fold it in
     while (kills < 200) {
       attempts++;
       const child = s.spawn(['run', dir, '--poll-interval', '0.2', '--stagger', '0', '--max-in-flight', '12']);
@@ -30,21 +33,24 @@ describe('crash safety', () => {
       const killed = child.kill('SIGKILL');
       const r = await child;
       if (killed && r.signal === 'SIGKILL') kills++;
+      if (existsSync(join(dir, 'eval_jobs.journal.jsonl'))) killsWithJournal++;
       // The killed process is gone: its locks are stale (taken over after a bound; see the lock test).
       rmSync(join(dir, 'run-inspect.lock'), { recursive: true, force: true });
       rmSync(`${stateFile}.lock`, { recursive: true, force: true });
       expect(() => parseSummary(readFileSync(summaryFile, 'utf8'), summaryFile)).not.toThrow();
-      if (existsSync(stateFile)) expect(() => parseState(readFileSync(stateFile, 'utf8'), stateFile)).not.toThrow();
+      if (existsSync(stateFile)) await expect(readState(stateFile)).resolves.not.toBeNull();
     }
     const last = await s.cli(['run', dir, '--poll-interval', '0.5', '--stagger', '0'], { timeoutMs: 180_000 });
     expect(last.exitCode).toBe(0);
+    expect(existsSync(join(dir, 'eval_jobs.journal.jsonl'))).toBe(false); // folded in at the link's end
 
     const state = readJson(stateFile).evaluations;
     const per = jobsPerScript(s, dir);
     const duplicates = [...per.values()].filter((jobs) => jobs.length > 1).length;
     const recorded = new Set(Object.values<any>(state).map((e) => e.job_id));
     const lost = [...per.values()].flat().filter((j) => !recorded.has(String(j.id))).length;
-    console.log(`chaos: ${kills} SIGKILLs in ${attempts} starts, ${per.size} evals, ${duplicates} duplicates, ${lost} unrecorded jobs`);
+    console.log(`chaos: ${kills} SIGKILLs in ${attempts} starts (${killsWithJournal} with journal lines not yet folded in), ${per.size} evals, ${duplicates} duplicates, ${lost} unrecorded jobs`);
+    expect(killsWithJournal).toBeGreaterThan(0);
     expect(per.size).toBe(50);
     expect(duplicates).toBe(0);
     expect(lost).toBe(0);
