@@ -27,6 +27,7 @@ const TARGETS = {
   peakRssMb10k: 150,
   summaryMs10k: 300,
   quietPollWriteKb10k: 4,
+  busyPollWriteKb10k: 1024,
   coldStartMs: 150,
   /** `--version` and `status --json` against a bare `node -e 0` of the same run. */
   coldStartRatio: 1.5,
@@ -145,6 +146,10 @@ function pollStats(polls, peakRssKb) {
     // A poll in which no eval changed: only the heartbeat should be written.
     writeKbQuietPollMax: r1(max(polls.filter((p) => p.changes === 0).map((p) => p.writeBytes)) / 1024),
     quietPolls: polls.filter((p) => p.changes === 0).length,
+    // A poll in which evals changed: the changes (journal lines) and the summary's changed rows.
+    writeKbBusyPollMean: r1(mean(polls.filter((p) => p.changes > 0).map((p) => p.writeBytes)) / 1024),
+    writeKbBusyPollMax: r1(max(polls.filter((p) => p.changes > 0).map((p) => p.writeBytes)) / 1024),
+    busyPolls: polls.filter((p) => p.changes > 0).length,
     wcharKbPerPollMean: r1(mean(polls.map((p) => p.wchar)) / 1024),
     stateWritesPerPollMean: r1(mean(polls.map((p) => p.stateWrites))),
     stateWriteMsP50: r1(quantile(stateMs, 0.5)),
@@ -280,6 +285,11 @@ function judge(res) {
     `10,000 evals: ≤ ${TARGETS.quietPollWriteKb10k} KB written per quiet poll`,
     big && big.ours.quietPolls > 0 ? big.ours.writeKbQuietPollMax <= TARGETS.quietPollWriteKb10k : null,
     big ? `max ${big.ours.writeKbQuietPollMax} KB over ${big.ours.quietPolls} polls where no eval changed (state file ${big.stateFileKb} KB)` : 'not measured',
+  );
+  add(
+    `10,000 evals: ≤ ${TARGETS.busyPollWriteKb10k} KB written per busy poll`,
+    big && big.ours.busyPolls > 0 ? big.ours.writeKbBusyPollMax <= TARGETS.busyPollWriteKb10k : null,
+    big ? `mean ${big.ours.writeKbBusyPollMean} KB, max ${big.ours.writeKbBusyPollMax} KB over ${big.ours.busyPolls} polls where evals changed (summary ${big.summaryFileKb} KB)` : 'not measured',
   );
   add(`10,000 evals: ≤ ${TARGETS.peakRssMb10k} MB peak RSS`, big ? big.ours.peakRssMb <= TARGETS.peakRssMb10k : null, big ? `${big.ours.peakRssMb} MB (cold pass ${big.coldPass.peakRssMb}, loop ${big.loopPeakRssMb}, submission ${big.submit.peakRssMb})` : 'not measured');
   add(
