@@ -1,10 +1,16 @@
 // What changes at every poll (when it ran, when the next one is due) lives in a small file of its
-// own beside eval_jobs.json, so that a quiet poll writes about 150 bytes instead of rewriting a large
-// experiment's state (megabytes at 10,000 evals); eval_jobs.json is rewritten only when an eval
+// own beside eval_jobs.json, so that a quiet poll writes one page instead of rewriting a large
+// experiment's state (megabytes at 10,000 evals); eval_jobs.json is written only when an eval
 // changed. Readers take the times from here, falling back to the state's (written by older links).
-import { readFile } from 'node:fs/promises';
+//
+// Unlike run-inspect's other files the heartbeat is overwritten in place, one write of a record
+// padded to a fixed size: a replace by rename costs a new inode and, on ext4, often a second page
+// per poll, and a heartbeat lost in a crash only shows an older poll time. A reader that catches the
+// write half done reads no heartbeat (the state's times) for that one look.
+import { constants } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import * as z from 'zod';
-import { writeOwnFile } from './own-file.js';
+import { notThroughLinks } from './own-file.js';
 import type { State } from './schema.js';
 
 const heartbeatSchema = z.object({
@@ -25,8 +31,24 @@ async function readHeartbeat(file: string): Promise<Heartbeat | null> {
   }
 }
 
+/** Every heartbeat has this size (JSON allows the trailing spaces): an overwrite leaves no tail of a longer one. */
+const RECORD_BYTES = 256;
+
 export async function writeHeartbeat(file: string, beat: Heartbeat): Promise<void> {
-  await writeOwnFile(file, `${JSON.stringify(beat)}\n`);
+  const record = `${JSON.stringify(beat)}\n`.padEnd(RECORD_BYTES, ' ');
+  let fh;
+  try {
+    fh = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o666);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw notThroughLinks(file);
+    throw e;
+  }
+  try {
+    await fh.write(record, 0);
+    await fh.truncate(Buffer.byteLength(record)); // a heartbeat file written by an older link was shorter or longer
+  } finally {
+    await fh.close();
+  }
 }
 
 /** The poll times a reader should show: the heartbeat's, else those an older link wrote into the state. */

@@ -124,6 +124,10 @@ function summaryTracker(file) {
         return;
       }
       if (e.type === 'change' && text === prev) return; // the baseline writes in place: one event per write(2)
+      // The monitor swaps the summary in with two renames (set the user's aside, link ours in): the
+      // second event of one swap reads the text the first already saw.
+      const last = writes[writes.length - 1];
+      if (text === prev && last && e.t - last.t < 100) return;
       const a = prev.split('\n');
       const b = text.split('\n');
       let changedRows = 0;

@@ -154,12 +154,15 @@ describe('poll', () => {
       return `${st.ino}:${st.mtimeMs}:${st.size}`;
     };
     const before = stampOf();
+    const heartbeatInode = statSync(m.layout.heartbeat).ino;
     m.advance(60);
     await poll(m, fresh());
     expect(stampOf()).toBe(before);
     const beat = JSON.parse(readFileSync(m.layout.heartbeat, 'utf8'));
     expect(beat).toEqual({ last_poll: formatTimestamp(m.clock.now()), last_successful_poll: formatTimestamp(m.clock.now()), next_poll: expect.any(String) });
-    expect(readFileSync(m.layout.heartbeat).length).toBeLessThan(200);
+    // one record of fixed size, overwritten in place: one page at most, no new inode
+    expect(readFileSync(m.layout.heartbeat).length).toBe(256);
+    expect(statSync(m.layout.heartbeat).ino).toBe(heartbeatInode);
     m.slurm.set(m.slurm.jobs[0]!.id, { state: 'RUNNING' });
     m.advance(60);
     await poll(m, fresh());
