@@ -1,10 +1,28 @@
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * The slowest files start first, so the longest is never the last to begin: the SIGKILL loop, then
+ * the other end-to-end files, then fake-slurm's. (Without a timing cache vitest starts big files
+ * first, and the loop is a small file.)
+ */
+class SlowestFirst extends BaseSequencer {
+  async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const slow = ['/test/e2e/chaos.', '/test/e2e/', '/test/fake-slurm/'];
+    const rank = (f: TestSpecification) => {
+      const i = slow.findIndex((p) => f.moduleId.includes(p));
+      return i === -1 ? slow.length : i;
+    };
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
+  }
+}
 
 export default defineConfig({
   test: {
     root: new URL('..', import.meta.url).pathname,
     include: ['test/**/*.test.ts'],
     exclude: ['test/cluster/**', 'node_modules/**'],
+    sequence: { sequencer: SlowestFirst },
     // Most e2e time is waiting on fake jobs and polls, so a third worker on 2 cores still pays;
     // RUN_INSPECT_TEST_WORKERS overrides (1 for a quiet machine when timing something).
     maxWorkers: Number(process.env.RUN_INSPECT_TEST_WORKERS) || 3,
