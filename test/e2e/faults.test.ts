@@ -202,15 +202,22 @@ describe.skipIf(process.getuid?.() !== 0)("the machine's faults", () => {
     await execa('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]);
     try {
       const evals = [0, 1].map((epoch) => ({ run: 'r4', task: 'reverse_words', epoch }));
-      const { dir } = experiment(s, 'scratch/words', { fixture: 'with-status-tables', seconds: 6, evals });
+      const gate = join(s.root, 'evals-may-end'); // off the small disk
+      const { dir } = experiment(s, 'scratch/words', { fixture: 'with-status-tables', seconds: 0, evals, gate });
       // The jobs' inspect logs live elsewhere: only run-inspect's own writes meet the full disk.
       mkdirSync(join(s.root, 'logs'));
       symlinkSync(join(s.root, 'logs'), join(dir, 'r4', 'eval', 'logs'));
       const state = () => readJson(join(dir, 'eval_jobs.json'));
       const run = s.spawn(['run', dir, '--poll-interval', '0.3', '--stagger', '0']);
+      let said = '';
+      run.stderr!.on('data', (d) => (said += String(d)));
       await until('both evals running', () => existsSync(join(dir, 'eval_jobs.json')) && Object.values<any>(state().evaluations).every((e) => e.status === 'RUNNING'));
       await execa('dd', ['if=/dev/zero', `of=${join(mnt, 'filler')}`, 'bs=1M'], { reject: false }); // until ENOSPC
-      await sleep(1500); // several polls with every write refused
+      // The evals end while the disk is full: their new state cannot be written. (A quiet poll
+      // writes only the heartbeat, in place: it needs no room.)
+      writeFileSync(gate, '');
+      await until('the full disk reported', () => /ENOSPC/.test(said));
+      await sleep(1000); // more polls with every write refused
       rmSync(join(mnt, 'filler'));
       const r = await run;
       expect(r.stderr).toMatch(/no space left on the device \(ENOSPC\); still polling/);
