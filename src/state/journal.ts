@@ -76,7 +76,8 @@ export async function appendJournal(file: string, rec: JournalRecord): Promise<n
     throw e;
   }
   try {
-    await fh.write(line);
+    // A short write (a disk filling up) is followed by one that fails with the disk's error.
+    for (let at = 0; at < line.length; ) at += (await fh.write(line, at)).bytesWritten;
     await fh.sync();
     return line.length;
   } finally {
