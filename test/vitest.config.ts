@@ -22,6 +22,7 @@ export default defineConfig({
     root: new URL('..', import.meta.url).pathname,
     include: ['test/**/*.test.ts'],
     exclude: ['test/cluster/**', 'node_modules/**'],
+    globalSetup: ['test/temp-root.ts'],
     sequence: { sequencer: SlowestFirst },
     // Most e2e time is waiting on fake jobs and polls, so a third worker on 2 cores still pays;
     // RUN_INSPECT_TEST_WORKERS overrides (1 for a quiet machine when timing something).
