@@ -7,10 +7,9 @@
 // padded to a fixed size: a replace by rename costs a new inode and, on ext4, often a second page
 // per poll, and a heartbeat lost in a crash only shows an older poll time. A reader that catches the
 // write half done reads no heartbeat (the state's times) for that one look.
-import { constants } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as z from 'zod';
-import { notThroughLinks } from './own-file.js';
+import { openOwnFile } from './own-file.js';
 import type { State } from './schema.js';
 
 const heartbeatSchema = z.object({
@@ -36,13 +35,7 @@ const RECORD_BYTES = 256;
 
 export async function writeHeartbeat(file: string, beat: Heartbeat): Promise<void> {
   const record = `${JSON.stringify(beat)}\n`.padEnd(RECORD_BYTES, ' ');
-  let fh;
-  try {
-    fh = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o666);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw notThroughLinks(file);
-    throw e;
-  }
+  const fh = await openOwnFile(file, false);
   try {
     await fh.write(record, 0);
     await fh.truncate(Buffer.byteLength(record)); // a heartbeat file written by an older link was shorter or longer

@@ -8,10 +8,9 @@
 // id before it removes the journal, so lines left by a crash between the two are void (they are in
 // the state file already). A line cut short by a crash has no newline yet and is not read.
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
-import { notThroughLinks } from './own-file.js';
+import { openOwnFile } from './own-file.js';
 import type { EvalState, State } from './schema.js';
 
 /** eval_jobs.journal.jsonl beside eval_jobs.json. */
@@ -67,14 +66,7 @@ export function applyJournal(data: unknown, text: string, file: string): void {
 /** Appends one record as a line, on disk (fsync) before it returns, as an atomic replace of the state file would be. */
 export async function appendJournal(file: string, rec: JournalRecord): Promise<number> {
   const line = Buffer.from(`${JSON.stringify(rec)}\n`);
-  let fh: FileHandle;
-  try {
-    // O_NOFOLLOW: never write through a planted link (see own-file.ts).
-    fh = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW, 0o666);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw notThroughLinks(file);
-    throw e;
-  }
+  const fh = await openOwnFile(file, true);
   try {
     // A short write (a disk filling up) is followed by one that fails with the disk's error.
     for (let at = 0; at < line.length; ) at += (await fh.write(line, at)).bytesWritten;

@@ -1,9 +1,10 @@
 // A large state file takes a poll's changes as journal lines beside it; every reader sees the
 // journal applied; a crash at any point between an append and a compaction loses nothing.
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { appendJournal } from '../../src/state/journal.js';
 import type { State } from '../../src/state/schema.js';
 import { readState, setEval, StateStore } from '../../src/state/store.js';
 import { evalState, stateOf } from '../support/eval-state.js';
@@ -127,6 +128,15 @@ describe('the journal beside a large eval_jobs.json', () => {
     expect(existsSync(journal)).toBe(false);
     const s = (await readState(file))!;
     expect([1, 2].map((i) => s.evaluations[key(i)]!.status)).toEqual(['COMPLETED', 'COMPLETED']);
+  });
+
+  it('is never appended to through a symbolic link: the link target is untouched', async () => {
+    const { file, journal } = setup();
+    const theirs = join(file, '..', 'theirs.txt');
+    writeFileSync(theirs, 'someone else\'s file\n');
+    symlinkSync(theirs, journal);
+    await expect(appendJournal(journal, { journal_id: 'x', evaluations: {} })).rejects.toThrow(/eval_jobs\.journal\.jsonl: is a symbolic link; run-inspect does not write through links/);
+    expect(readFileSync(theirs, 'utf8')).toBe('someone else\'s file\n');
   });
 
   it('a line edited into something that is not JSON is a one-line error naming the journal, and nothing is written', async () => {
