@@ -69,11 +69,21 @@ export class StateSerializer {
     return delta;
   }
 
+  /** How many bytes `encode` gives, without encoding. */
+  byteLength(): number {
+    let size = Buffer.byteLength(this.head) + Buffer.byteLength(this.close()) + Math.max(0, this.lines.length - 1);
+    for (const n of this.sizes) size += n;
+    return size;
+  }
+
+  private close(): string {
+    return this.lines.length === 0 ? '}\n}\n' : '\n  }\n}\n';
+  }
+
   /** The bytes of the state last given to `update` or `serialize` (valid until the next call). */
   encode(): Buffer {
-    const close = this.lines.length === 0 ? '}\n}\n' : '\n  }\n}\n';
-    let size = Buffer.byteLength(this.head) + Buffer.byteLength(close) + Math.max(0, this.lines.length - 1);
-    for (const n of this.sizes) size += n;
+    const close = this.close();
+    const size = this.byteLength();
     if (this.out.length < size) this.out = Buffer.allocUnsafe(Math.ceil(size * 1.25));
     let at = this.out.write(this.head, 0);
     this.lines.forEach((line, n) => {

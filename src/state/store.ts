@@ -117,7 +117,7 @@ export class StateStore {
   /** The journal's size, and the state file's, as of our last read or write. */
   private journalBytes = 0;
   private fileBytes = 0;
-  readonly journalFile: string;
+  private readonly journalFile: string;
 
   constructor(
     readonly file: string,
@@ -160,8 +160,7 @@ export class StateStore {
         const { evaluations, ...head } = next;
         const line = { journal_id: next.journal_id!, ...(delta.head && { head }), evaluations: Object.fromEntries(delta.evals.map((k) => [k, evaluations[k]!])) };
         this.journalBytes += await appendJournal(this.journalFile, line);
-      } else if (cached ? changed || (compact && this.journalBytes > 0) : !onDisk || this.journalBytes > 0 || !onDisk.bytes.equals(this.serializer.encode())) {
-        // Only the writer that wrote the file last appends to its journal: anyone else compacts.
+      } else if (this.wholeWriteNeeded(cached !== null, changed, compact, onDisk)) {
         await this.writeWhole(next);
       }
       this.cache = { stamp: await this.stamp(), state: next };
@@ -169,9 +168,20 @@ export class StateStore {
     });
   }
 
+  /**
+   * Whether eval_jobs.json is to be written whole: a journal to fold in (asked for, or found by a
+   * writer that had to re-read: only the writer that wrote the file last appends to its journal),
+   * a change made from our copy, or a re-read state whose bytes differ from the file's.
+   */
+  private wholeWriteNeeded(fromCopy: boolean, changed: boolean, compact: boolean, onDisk: OnDisk | null): boolean {
+    if (this.journalBytes > 0 && (compact || !fromCopy)) return true;
+    if (fromCopy) return changed;
+    return !onDisk || !onDisk.bytes.equals(this.serializer.encode());
+  }
+
   /** eval_jobs.json in full, with a new journal id when it is large enough to keep one; the old journal goes. */
   private async writeWhole(next: State): Promise<void> {
-    const journaling = this.serializer.encode().length >= this.journalFromBytes;
+    const journaling = this.serializer.byteLength() >= this.journalFromBytes;
     const id = journaling ? (next.journal_id !== null && this.journalBytes === 0 ? next.journal_id : newJournalId()) : null;
     if (next.journal_id !== id) {
       next.journal_id = id;
