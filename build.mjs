@@ -1,14 +1,23 @@
 // Bundles src/cli.ts into ONE file, dist/run-inspect.mjs, that runs with plain `node` (18+) and no
 // node_modules: compute nodes have no npm. `node build.mjs --check` fails when the committed bundle
 // differs from what the source builds to (CI runs it).
-import { build } from 'esbuild';
+//
+// Cold start: V8 parses every line of a module before it runs any of it, ~50 ms for the whole
+// program, though `--version` needs none of it and `status` a third. So the file is a small loader
+// and the program's chunks (esbuild's code splitting at each `await import()`), each kept as a
+// string and compiled the first time it is required. Scanning a string costs a fraction of parsing
+// the code in it.
+import { build, transform } from 'esbuild';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const outfile = 'dist/run-inspect.mjs';
 
-/** esbuild's options for the bundle of the checkout at `root` (the bench's profiler reuses them unminified). */
+/**
+ * esbuild's options for the program of the checkout at `root`, as one ES module (the bench's
+ * profiler builds that form, unminified, to name where time goes).
+ */
 export function bundleOptions(root = process.cwd()) {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   // CJS dependencies (write-file-atomic, proper-lockfile, pino) call require and use __filename:
@@ -40,12 +49,53 @@ export function bundleOptions(root = process.cwd()) {
   };
 }
 
+// The loader. Each chunk is a CommonJS function body: `require('./chunk-X.js')` loads a chunk once
+// (its exports are getters, so bindings stay live as in ES modules); any other name is node's.
+const LOADER = `
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runInThisContext } from 'node:vm';
+const file = fileURLToPath(import.meta.url);
+const nodeRequire = createRequire(import.meta.url);
+const loaded = new Map();
+function requireChunk(id) {
+  if (!Object.hasOwn(CHUNKS, id)) return nodeRequire(id);
+  let module = loaded.get(id);
+  if (!module) {
+    module = { exports: {} };
+    loaded.set(id, module);
+    const body = runInThisContext('(function (exports, require, module, __filename, __dirname) {' + CHUNKS[id] + '\\n})', { filename: file + '#' + id.slice(2) });
+    body(module.exports, requireChunk, module, file, dirname(file));
+  }
+  return module.exports;
+}
+Object.assign(requireChunk, nodeRequire);
+`;
+
+/** The text of dist/run-inspect.mjs for the checkout at `root`. */
+export async function bundleText(root = process.cwd()) {
+  const { banner, ...options } = bundleOptions(root);
+  const split = await build({ ...options, splitting: true, outdir: join(root, 'dist'), write: false, metafile: true });
+  const outputs = Object.entries(split.metafile.outputs);
+  const [entry] = outputs.find(([, o]) => o.entryPoint === 'src/cli.ts');
+  const packageChunk = outputs.find(([, o]) => o.entryPoint?.startsWith('node_modules/'));
+  if (packageChunk) throw new Error(`${packageChunk[1].entryPoint}: a package imported with import(); a CommonJS one would lose its named exports: import it statically in a module of ours and import() that module`);
+  const chunks = {};
+  for (const file of split.outputFiles) {
+    // `import()` becomes a require in a resolved promise: a chunk compiled from a string has no module loader.
+    const cjs = await transform(file.text, { format: 'cjs', target: 'node18', minify: true, supported: { 'dynamic-import': false }, logLevel: 'silent' });
+    if (cjs.warnings.length) throw new Error(`${basename(file.path)}: ${cjs.warnings[0].text}`);
+    chunks[`./${basename(file.path)}`] = cjs.code;
+  }
+  return `#!/usr/bin/env node${LOADER}const CHUNKS = ${JSON.stringify(chunks)};\nrequireChunk(${JSON.stringify(`./${basename(entry)}`)});\n`;
+}
+
 // Imported (by the profiler): give the options only. Run: build or check.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
 
 async function main() {
-  const result = await build({ ...bundleOptions(), write: false });
-  const code = result.outputFiles[0].text;
+  const code = await bundleText();
   // One non-ASCII character (esbuild leaves them in regex literals) makes the whole bundle a
   // two-byte string that node decodes and V8 scans ~50 ms slower at every start: write \u escapes.
   const wide = /[^\x00-\x7f]/.exec(code);

@@ -144,7 +144,7 @@ const yamlDesign = z.object({
 });
 
 async function parseYamlDesign(source: string, file: string): Promise<Design> {
-  const { parseDocument } = await import('yaml');
+  const { parseDocument } = await import('./yaml.js');
   const doc = parseDocument(source, { prettyErrors: false });
   const bad = doc.errors[0];
   if (bad) {

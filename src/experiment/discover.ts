@@ -186,7 +186,7 @@ async function readCellYaml(file: string, problems: string[]): Promise<CellYaml>
     if (code !== 'ENOENT') problems.push(`${file}: cannot be read (${code ?? (e as Error).message})`);
     return {};
   }
-  const { parseDocument } = await import('yaml');
+  const { parseDocument } = await import('./yaml.js');
   const doc = parseDocument(text);
   const data: unknown = doc.errors.length === 0 ? doc.toJS() : null;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
