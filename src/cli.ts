@@ -294,6 +294,11 @@ function exitCodeOf(e: unknown): { code: number; message: string } {
   return { code: 70, message: `internal error: ${(e as Error)?.stack ?? String(e)}` };
 }
 
+// Node's own teardown (after the event loop empties) puts the default action back on the signals
+// we handle, and the default action of USR1 is death: a link ending on its own just as SLURM's
+// warning arrives died of it (exit 138, a FAILED job). Exiting from here skips that window.
+process.once('beforeExit', () => process.exit());
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -172,6 +172,30 @@ describe('signals as SLURM sends them', () => {
     for (const e of Object.values<any>(state().evaluations)) expect(e.job_id).toMatch(/^\d+$/);
     expect(s.jobs().filter((j) => j.comment?.startsWith('run-inspect:'))).toHaveLength(7);
   }, 60_000);
+
+  it('a USR1 that arrives while the link exits on its own (its walltime check and SLURM\'s warning at once) does not kill it', async () => {
+    s = sandbox();
+    const gate = join(s.root, 'evals-may-end');
+    const { dir } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 0, gate });
+    const run = execa(process.execPath, [BUNDLE, 'run', dir, '--once', '--stagger', '0'], { env: s.env, extendEnv: false, reject: false });
+    let exited = false;
+    void run.finally(() => (exited = true));
+    // Once the link has written its state its handlers are in place; from then on, USR1 after USR1
+    // until it is gone, so some arrive during its exit (node's default action for USR1 is death).
+    await until('the state file', () => existsSync(join(dir, 'eval_jobs.json')));
+    let sent = 0;
+    while (!exited) {
+      try {
+        process.kill(run.pid!, 'SIGUSR1');
+        sent++;
+      } catch {} // gone between its exit and execa's word of it
+      await new Promise((r) => setImmediate(r));
+    }
+    const r = await run;
+    expect(sent).toBeGreaterThan(0);
+    expect(r.signal, r.stderr).toBeUndefined();
+    expect(r.exitCode).toBe(4);
+  }, 60_000);
 });
 
 // Mounting a file system takes root (CI runs as root; elsewhere this one test is skipped).
