@@ -96,7 +96,8 @@ describe('run', () => {
     expect(state['1B_lr1e-4_acs_income_epoch1'].notes).toContain('job ended FAILED (exit code 1:0) after inspect finished');
     expect(state['1B_lr1e-4_acs_income_calibration_epoch1'].status).toBe('TIMEOUT');
     expect(state['1B_lr1e-4_acs_income_calibration_epoch1'].notes).toMatch(/^slurmstepd: error: \*\*\* JOB \d+ ON \S+ CANCELLED AT \S+ DUE TO TIME LIMIT \*\*\* \(see 1B_lr1e-4\/eval\/slurm-\d+\.out\)$/);
-    expect(state['8B_lr1e-4_acs_income_epoch1']).toMatchObject({ status: 'SKIPPED', job_id: null });
+    // No job ran: no Job ID and no Completed time (the workflow's Completed is when a job ended).
+    expect(state['8B_lr1e-4_acs_income_epoch1']).toMatchObject({ status: 'SKIPPED', job_id: null, completed: null });
     expect(state['8B_lr1e-4_acs_income_epoch1'].notes).toContain('ck-out-8B_lr1e-4/epoch_1');
     expect(state['8B_lr1e-4_acs_income_calibration_epoch1'].status).toBe('SKIPPED'); // same checkpoint
     expect(state['1B_base_acs_income_base']).toMatchObject({ status: 'COMPLETED', epoch: null });
@@ -111,7 +112,7 @@ describe('run', () => {
     expect(added).toContain('### Evaluations');
     expect(added).toContain('| Run Name | Task | Epoch | Status | Job ID | Completed | Notes |');
     expect(added).toMatch(/\| 1B_base \| acs_income \| - \| COMPLETED \|/);
-    expect(added).toMatch(/\| 8B_lr1e-4 \| acs_income \| 1 \| SKIPPED \| - \|/);
+    expect(added).toMatch(/\| 8B_lr1e-4 \| acs_income \| 1 \| SKIPPED \| - \| - \| checkpoint missing/);
     expect(r.stdout).toMatch(/\[TIMEOUT\] 1B_lr1e-4\/acs_income_calibration\/epoch1/);
     expect(readFileSync(join(dir, 'run-inspect.log'), 'utf8')).toMatch(/VERIFY_CHECKPOINTS[\s\S]*checkpoint missing: .*ck-out-8B_lr1e-4\/epoch_1/);
   });
