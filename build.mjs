@@ -79,7 +79,8 @@ export async function bundleText(root = process.cwd()) {
   const split = await build({ ...options, splitting: true, outdir: join(root, 'dist'), write: false, metafile: true });
   const outputs = Object.entries(split.metafile.outputs);
   const [entry] = outputs.find(([, o]) => o.entryPoint === 'src/cli.ts');
-  const packageChunk = outputs.find(([, o]) => o.entryPoint?.startsWith('node_modules/'));
+  // (`node_modules/...`, or `../x/node_modules/...` when node_modules is a link esbuild resolves)
+  const packageChunk = outputs.find(([, o]) => o.entryPoint?.split('/').includes('node_modules'));
   if (packageChunk) throw new Error(`${packageChunk[1].entryPoint}: a package imported with import(); a CommonJS one would lose its named exports: import it statically in a module of ours and import() that module`);
   const chunks = {};
   for (const file of split.outputFiles) {

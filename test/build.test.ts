@@ -1,0 +1,47 @@
+// build.mjs: the one file it writes runs a command without compiling the chunks that command does
+// not import, and the build refuses what a split build would break.
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error build.mjs is plain JavaScript without types
+import { bundleText } from '../build.mjs';
+
+const REPO = resolve(import.meta.dirname, '..');
+
+/** A checkout with `files` under src/ (cli.ts the entry), the repo's node_modules beside it. */
+function checkout(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'ri-build-'));
+  writeFileSync(join(root, 'package.json'), JSON.stringify({ version: '9.9.9' }));
+  mkdirSync(join(root, 'slurm'));
+  writeFileSync(join(root, 'slurm', 'run-inspect.sbatch'), '#!/bin/bash\n');
+  mkdirSync(join(root, 'src'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(root, 'src', name), text);
+  symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
+  return root;
+}
+
+async function built(root: string): Promise<string> {
+  const file = join(root, 'out.mjs');
+  writeFileSync(file, await bundleText(root));
+  return file;
+}
+
+describe('the bundle', () => {
+  it('compiles a command\'s chunk only when the command imports it; its bindings work across chunks', async () => {
+    const root = checkout({
+      'cli.ts': "import { shared } from './shared.js';\nvoid (async () => {\n  if (process.argv[2] === 'heavy') { const { heavy } = await import('./heavy.js'); console.log(heavy()); } else console.log(shared());\n})();\n",
+      'shared.ts': "export const shared = () => 'light';\n",
+      'heavy.ts': "import { shared } from './shared.js';\nconsole.log('heavy chunk evaluated');\nexport const heavy = () => `heavy after ${shared()}`;\n",
+    });
+    const file = await built(root);
+    expect((await execa('node', [file])).stdout).toBe('light');
+    expect((await execa('node', [file, 'heavy'])).stdout).toBe('heavy chunk evaluated\nheavy after light');
+  });
+
+  it('refuses a package imported with import(): a CommonJS one would lose its named exports', async () => {
+    const root = checkout({ 'cli.ts': "void import('yaml').then(({ parseDocument }) => console.log(typeof parseDocument));\n" });
+    await expect(bundleText(root)).rejects.toThrow(/node_modules\/yaml\/.*a package imported with import\(\)/);
+  });
+});
