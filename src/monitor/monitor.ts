@@ -20,7 +20,7 @@ import { finish } from './finish.js';
 import { LiveKnobs } from './knobs.js';
 import { cruijffJobs, passOrLogFailure, waitingCount, type Announced } from './pass.js';
 import { loadExperiment, mergeDiscovered, verifyCheckpoints } from './prepare.js';
-import type { PollMemory } from './poll.js';
+import { newPollMemory } from './poll.js';
 
 export async function runMonitor(m: Monitor, relaunch: Relaunch, out: (text: string) => void): Promise<number> {
   const { design, evals, unscripted } = await loadExperiment(m);
@@ -114,7 +114,7 @@ async function monitorLoop(
     await verifyCheckpoints(m, evals);
   }
 
-  const memory: PollMemory = { accountingDisabled: false };
+  const memory = newPollMemory();
   if (m.layout.summaryGenerated && (await ensureGeneratedSummary(m.layout.summary, design, (await m.store.current())!))) {
     m.progress.info(`wrote ${m.layout.summary} (generated from the design; progress is kept there)`);
   }

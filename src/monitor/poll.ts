@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { evalLabel } from '../domain.js';
 import { GPU_METRICS_FILE, readGpuMetrics } from '../experiment/gpu-metrics.js';
 import { classifyFailure } from '../failure.js';
-import type { AccountingEntry, QueueEntry } from '../slurm/client.js';
+import type { AccountingEntry, QueueEntry, QueueLine } from '../slurm/client.js';
 import { parseJobState } from '../slurm/states.js';
 import { formatTimestamp, humanDuration, parseTimestamp } from '../slurm/time.js';
 import type { Attempt, EvalState, State } from '../state/schema.js';
@@ -46,9 +46,28 @@ export interface SeenJob {
 /** Patch for one eval, applied to the freshest state only if the eval is still as we judged it. */
 type Patch = { key: string; jobId: string | null; seen: string; fields: Partial<EvalState>; change?: StateChange };
 
-/** Accounting is asked once per process; when SLURM says it is disabled we stop asking. */
+/** What a poll remembers for the next one (a link's lifetime). */
 export interface PollMemory {
+  /** Accounting is asked once per process; when SLURM says it is disabled we stop asking. */
   accountingDisabled: boolean;
+  /** Queued jobs whose last squeue line changed nothing, by job id (see QuietLine). */
+  quiet: Map<string, QuietLine>;
+}
+
+/**
+ * A queued job's squeue line that left its eval as it was. The same line for the same eval (evals
+ * are replaced on every change, never edited) gives the same verdict: nothing to parse or write.
+ */
+interface QuietLine {
+  /** A copy: a slice would keep that poll's whole squeue answer alive. */
+  text: string;
+  ev: EvalState;
+  /** Whether it counts toward cruijff_kit's max_submit (countsTowardSubmitCap). */
+  counts: boolean;
+}
+
+export function newPollMemory(): PollMemory {
+  return { accountingDisabled: false, quiet: new Map() };
 }
 
 /** The evals with a job in flight: keys[i] is evals[i]'s key (two arrays, not 10,000 pairs, each poll). */
@@ -113,26 +132,46 @@ async function askSlurm(m: Monitor, memory: PollMemory, { keys, evals }: Jobs, w
   const seen = new Uint8Array(evals.length);
   const byComment = wantComments ? new Map<string, SeenJob>() : null;
 
-  const look = (i: number, q: QueueEntry) => {
+  /** Judges position i by its squeue line; true when that left the eval as it was (queued, nothing to write). */
+  const look = (i: number, q: QueueEntry): boolean => {
     seen[i] = 1;
     const key = keys[i]!;
     const ev = evals[i]!;
     const job = trackedJob(m, key, ev);
-    if (!memory.accountingDisabled && needsAccounting(job, q)) unsettled.set(i, q);
-    else settle(patches, later, key, ev, judge(job, q, undefined));
+    if (!memory.accountingDisabled && needsAccounting(job, q)) {
+      unsettled.set(i, q);
+      return false;
+    }
+    return settle(patches, later, key, ev, judge(job, q, undefined));
   };
+  const quiet = memory.quiet;
   let userJobs = 0;
   let lines = 0;
-  await m.slurm.scanQueue(m.user, (q) => {
+  await m.slurm.scanQueue(m.user, (line: QueueLine) => {
     lines++;
-    if (countsTowardSubmitCap(q)) userJobs++;
+    const i = index.get(line.jobId);
+    const before = i === undefined ? undefined : quiet.get(line.jobId);
+    // byComment needs every line's fields: rare (a submission to reconcile), so then nothing is skipped.
+    if (before && !byComment && before.ev === evals[i!] && before.text === line.text && !shared.has(line.jobId)) {
+      seen[i!] = 1;
+      if (before.counts) userJobs++;
+      return;
+    }
+    const q = line.entry();
+    const counts = countsTowardSubmitCap(q);
+    if (counts) userJobs++;
     byComment?.set(q.comment, { jobId: q.jobId, submit: q.submitTime });
-    const i = index.get(q.jobId);
     if (i === undefined) return;
-    for (const j of shared.get(q.jobId) ?? [i]) look(j, q);
+    const holders = shared.get(q.jobId);
+    if (holders) {
+      quiet.delete(q.jobId);
+      for (const j of holders) look(j, q);
+    } else if (look(i, q)) quiet.set(q.jobId, { text: detached(line.text), ev: evals[i]!, counts });
+    else quiet.delete(q.jobId);
   });
   for (let i = 0; i < seen.length; i++) {
     if (seen[i] === 1) continue;
+    quiet.delete(evals[i]!.job_id!);
     if (!memory.accountingDisabled) unsettled.set(i, undefined);
     else settle(patches, later, keys[i]!, evals[i]!, { kind: 'absent' });
   }
@@ -162,12 +201,22 @@ export function countsTowardSubmitCap(q: QueueEntry): boolean {
   return !isMonitorComment(q.comment) && parseJobState(q.state).kind === 'active';
 }
 
-/** A queued job is written now (no promise, no log read); every other verdict waits for `later`. */
-function settle(patches: Patch[], later: Later[], key: string, ev: EvalState, verdict: Verdict): void {
+/**
+ * A queued job is written now (no promise, no log read); every other verdict waits for `later`.
+ * True when the eval stays as it was.
+ */
+function settle(patches: Patch[], later: Later[], key: string, ev: EvalState, verdict: Verdict): boolean {
   if (verdict.kind === 'active' && SLURM_ACTIVE_STATES[verdict.state] === 'PENDING' && verdict.reason !== NEVER_SATISFIED) {
     const patch = activePatch(key, ev, verdict, pendingNote(verdict.reason));
-    if (patch) patches.push(patch);
+    if (!patch) return true;
+    patches.push(patch);
   } else later.push({ key, ev, verdict });
+  return false;
+}
+
+/** A copy of a slice of a large string that does not refer to it. */
+function detached(text: string): string {
+  return Buffer.from(text).toString();
 }
 
 function trackedJob(m: Monitor, key: string, ev: EvalState): TrackedJob {

@@ -18,6 +18,18 @@ export interface QueueEntry {
   comment: string;
 }
 
+/**
+ * One line of squeue's answer as the scan reaches it: its job id, its text, its fields when asked.
+ * A poll that saw the very same line last time for an eval that has not changed since need not
+ * parse it again (at 10,000 queued jobs, most lines most polls).
+ */
+export interface QueueLine {
+  readonly jobId: string;
+  /** The line as SLURM printed it; a slice of the whole answer, which it keeps alive while kept. */
+  readonly text: string;
+  entry(): QueueEntry;
+}
+
 export interface AccountingEntry {
   jobId: string;
   state: string;
@@ -65,8 +77,8 @@ export interface Slurm {
   submit(req: SubmitRequest): Promise<SubmitOutcome>;
   /** Every job of `user` that the controller still knows (`squeue -t all`), one call. */
   queue(user: string): Promise<QueueEntry[]>;
-  /** The same, handed over one entry at a time and none kept: a poll over 10,000 jobs holds only what it needs. */
-  scanQueue(user: string, each: (entry: QueueEntry) => void): Promise<void>;
+  /** The same, handed over one line at a time and none kept: a poll over 10,000 jobs holds and parses only what it needs. */
+  scanQueue(user: string, each: (line: QueueLine) => void): Promise<void>;
   /** Accounting records of these jobs, as few sacct calls as the argument limit allows; null when accounting is disabled. */
   accounting(jobIds: string[]): Promise<AccountingEntry[] | null>;
   /** Accounting records of `user`'s jobs submitted since `since` (to find a submission whose id was lost). */
@@ -198,42 +210,72 @@ function lines(text: string): string[] {
  */
 export function parseQueue(text: string): QueueEntry[] {
   const entries: QueueEntry[] = [];
-  scanQueueText(text, (e) => entries.push(e));
+  scanQueueText(text, (line) => entries.push(line.entry()));
   return entries;
 }
 
-function scanQueueText(text: string, each: (entry: QueueEntry) => void): void {
-  const fields = new FieldScanner(text);
+function scanQueueText(text: string, each: (line: QueueLine) => void): void {
+  const line = new QueueCursor(text);
   for (let pos = 0; pos < text.length; ) {
     let nl = text.indexOf('\n', pos);
     if (nl === -1) nl = text.length;
     const end = text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-    fields.startLine(pos, end);
+    if (line.moveTo(pos, end)) each(line);
     pos = nl + 1;
+  }
+}
+
+/** The scan's position: one object for every line, so that a line nobody parses costs two slices. */
+class QueueCursor implements QueueLine {
+  jobId = '';
+  private start = 0;
+  private end = 0;
+  private readonly fields: FieldScanner;
+
+  constructor(private readonly answer: string) {
+    this.fields = new FieldScanner(answer);
+  }
+
+  /** To the line from `start` to `end`; false when it is not a job's (no id, or no state). */
+  moveTo(start: number, end: number): boolean {
+    this.start = start;
+    this.end = end;
+    this.fields.startLine(start, end);
+    this.jobId = this.fields.next();
+    return /^\d/.test(this.jobId) && this.fields.skip();
+  }
+
+  get text(): string {
+    return this.answer.slice(this.start, this.end);
+  }
+
+  entry(): QueueEntry {
+    const fields = this.fields;
+    fields.startLine(this.start, this.end);
     // %i|%T|%r|%M|%V|%S, then the comment (%k): the rest of the line, whatever it holds.
     const jobId = fields.next();
     const state = fields.next();
-    if (!/^\d/.test(jobId) || !state) continue;
     const reason = fields.next();
     const elapsed = fields.next();
     const submitTime = fields.next();
     const startTime = fields.next();
-    each({ jobId, state: firstWord(state), reason, elapsedSeconds: durationOf(elapsed), submitTime, startTime, comment: fields.rest() });
+    return { jobId, state: firstWord(state), reason, elapsedSeconds: durationOf(elapsed), submitTime, startTime, comment: fields.rest() };
   }
 }
 
 /**
  * `|`-separated fields sliced straight from squeue's text: 10,000 lines come each poll, and no line
- * string or field array is made for them. The next `|` is searched once, however far it is.
+ * string or field array is made for them. The next `|` is searched once, however far it is (again
+ * only when a line is read a second time).
  */
 class FieldScanner {
   private at = 0;
   private end = 0;
-  private bar: number;
+  /** The first `|` at or after `from`; -1 when there is none. */
+  private bar = -1;
+  private from = Infinity;
 
-  constructor(private readonly text: string) {
-    this.bar = text.indexOf('|');
-  }
+  constructor(private readonly text: string) {}
 
   startLine(start: number, end: number): void {
     this.at = start;
@@ -243,11 +285,28 @@ class FieldScanner {
   /** The next field of the line, trimmed; '' past its last one. */
   next(): string {
     if (this.at > this.end) return '';
-    if (this.bar !== -1 && this.bar < this.at) this.bar = this.text.indexOf('|', this.at);
-    const stop = this.bar === -1 || this.bar > this.end ? this.end : this.bar;
+    const stop = this.stop();
     const field = this.text.slice(this.at, stop).trim();
     this.at = stop + 1;
     return field;
+  }
+
+  /** Past the next field without slicing it: whether it holds more than blanks. */
+  skip(): boolean {
+    if (this.at > this.end) return false;
+    const stop = this.stop();
+    let filled = false;
+    for (let i = this.at; i < stop && !filled; i++) filled = this.text.charCodeAt(i) > 32;
+    this.at = stop + 1;
+    return filled;
+  }
+
+  private stop(): number {
+    if (this.at < this.from || (this.bar !== -1 && this.bar < this.at)) {
+      this.from = this.at;
+      this.bar = this.text.indexOf('|', this.at);
+    }
+    return this.bar === -1 || this.bar > this.end ? this.end : this.bar;
   }
 
   /** The rest of the line, `|` included, trimmed. */

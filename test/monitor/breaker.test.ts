@@ -1,7 +1,7 @@
 // The circuit breaker's rule, on states as eval_jobs.json holds them.
 import { describe, expect, it } from 'vitest';
 import { holdTripped, tripsOf } from '../../src/monitor/breaker.js';
-import { poll } from '../../src/monitor/poll.js';
+import { newPollMemory, poll } from '../../src/monitor/poll.js';
 import { submitReady } from '../../src/monitor/submit.js';
 import { setEval } from '../../src/state/store.js';
 import { memoryMonitor } from '../support/memory-monitor.js';
@@ -81,7 +81,7 @@ describe('holdTripped', () => {
     expect(after[keys[3]!]!.status).toBe('RUNNING');
     expect(m.log()).toMatch(/CIRCUIT_BREAKER: .*\n.*\nResult: 3 evaluations HELD \(3 queued jobs cancelled: /);
     // The next poll leaves the held evals alone: their cancelled jobs are history.
-    await poll(m, { accountingDisabled: false });
+    await poll(m, newPollMemory());
     expect(Object.values((await m.store.current())!.evaluations).filter((e) => e.status === 'HELD')).toHaveLength(3);
   });
 

@@ -3,7 +3,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { poll, type PollMemory } from '../../src/monitor/poll.js';
+import { newPollMemory, poll, type PollMemory } from '../../src/monitor/poll.js';
 import { loadExperiment, mergeDiscovered } from '../../src/monitor/prepare.js';
 import { resultText } from '../../src/report/eval-text.js';
 import { reconcileIntents, submitReady } from '../../src/monitor/submit.js';
@@ -15,7 +15,7 @@ import { FAKE_INSPECT } from '../support/make-experiment.mjs';
 import { memoryMonitor, type TestMonitor } from '../support/memory-monitor.js';
 
 const never = () => false;
-const fresh = (): PollMemory => ({ accountingDisabled: false });
+const fresh = (): PollMemory => newPollMemory();
 const evals = async (m: TestMonitor) => (await m.store.current())!.evaluations;
 const stateText = (m: TestMonitor) => readFileSync(m.store.file, 'utf8');
 
@@ -191,6 +191,52 @@ describe('poll', () => {
     m.slurm.set(job.id, { state: 'COMPLETED', inQueue: false });
     await poll(m, fresh());
     expect((await evals(m))[key]).toMatchObject({ status: 'COMPLETED', elapsed: '4m 52s' }); // sacct's Elapsed
+  });
+
+  it("a queued job's line seen last poll is not parsed again while its eval is as it was; a changed line or eval is judged", async () => {
+    const m = await submitted();
+    const memory = fresh(); // one link: its polls share the memory
+    let parsed: string[] = [];
+    const scan = m.slurm.scanQueue.bind(m.slurm);
+    m.slurm.scanQueue = (user, each) => scan(user, (line) => each({ jobId: line.jobId, text: line.text, entry: () => (parsed.push(line.jobId), line.entry()) }));
+    const [a, b, c] = m.slurm.jobs;
+    const keyOf = async (id: string) => Object.entries(await evals(m)).find(([, e]) => e.job_id === id)![0];
+    await poll(m, memory); // each eval is written (its SLURM state): a line is remembered once it changes nothing
+    m.advance(60);
+    expect((await poll(m, memory)).userJobs).toBe(7);
+    expect(parsed).toHaveLength(14);
+
+    parsed = [];
+    m.advance(60);
+    const quiet = await poll(m, memory);
+    expect(parsed).toEqual([]);
+    expect(quiet).toMatchObject({ changes: [], userJobs: 7 }); // the cap still counts the lines not parsed
+
+    parsed = [];
+    m.slurm.set(a!.id, { reason: 'QOSMaxJobsPerUserLimit' }); // its line changed
+    m.slurm.set(b!.id, { state: 'RUNNING' });
+    await m.store.update((s) => (setEval(s!, 'r4_reverse_words_epoch0', { notes: 'edited meanwhile' }), s!)); // its eval changed
+    const cKey = await keyOf(c!.id);
+    const other = (await evals(m)).r4_reverse_words_epoch0!;
+    m.advance(60);
+    const busy = await poll(m, memory);
+    expect(parsed.sort()).toEqual([a!.id, b!.id, other.job_id!].sort());
+    expect((await evals(m))[await keyOf(a!.id)]).toMatchObject({ status: 'PENDING', notes: 'pending: QOSMaxJobsPerUserLimit' });
+    expect(busy.changes.map((x) => x.to)).toEqual(['RUNNING']);
+    expect((await evals(m)).r4_reverse_words_epoch0!.notes).toBe(''); // judged again: a queued job has no notes
+    expect((await evals(m))[cKey]).toMatchObject({ status: 'PENDING' });
+
+    parsed = [];
+    m.slurm.set(c!.id, { state: 'COMPLETED', inQueue: false }); // gone from squeue: asked of sacct, whatever was remembered
+    m.advance(60);
+    await poll(m, memory);
+    // a and the edited eval were written last poll (new objects): judged once more, then remembered
+    expect(parsed.sort()).toEqual([a!.id, b!.id, other.job_id!].sort());
+    expect((await evals(m))[cKey]!.status).not.toBe('PENDING');
+    parsed = [];
+    m.advance(60);
+    await poll(m, memory);
+    expect(parsed).toEqual([b!.id]); // the running job's line: its clock and log are looked at every poll
   });
 
   it('asks squeue once and sacct not at all while every job is queued', async () => {
@@ -397,7 +443,7 @@ describe('poll', () => {
     m.slurm.set(staleJob, { inQueue: false, inAccounting: false });
     await m.store.update((s) => (setEval(s!, stale, { job_id: id }), s!));
     m.slurm.set(id, { state: 'RUNNING' });
-    await poll(m, { accountingDisabled: true }); // squeue alone: the line is all there is
+    await poll(m, { ...newPollMemory(), accountingDisabled: true }); // squeue alone: the line is all there is
     const after = await evals(m);
     expect([after[stale]!.status, after[owner]!.status]).toEqual(['MISSING', 'RUNNING']);
   });

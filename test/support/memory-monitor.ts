@@ -8,7 +8,7 @@ import { detectLayout } from '../../src/experiment/layout.js';
 import { loadExperiment, mergeDiscovered } from '../../src/monitor/prepare.js';
 import { experimentIdOf } from '../../src/monitor/tags.js';
 import { fileRunLog } from '../../src/report/runlog.js';
-import type { AccountingEntry, QueueEntry, Slurm, SubmitOutcome, SubmitRequest } from '../../src/slurm/client.js';
+import type { AccountingEntry, QueueEntry, QueueLine, Slurm, SubmitOutcome, SubmitRequest } from '../../src/slurm/client.js';
 import { SlurmCommandError } from '../../src/errors.js';
 import { formatSlurmTimestamp } from '../../src/slurm/time.js';
 import { StateStore } from '../../src/state/store.js';
@@ -58,8 +58,11 @@ export class MemorySlurm implements Slurm {
     return { ok: true, jobId: id };
   }
 
-  async scanQueue(_user: string, each: (entry: QueueEntry) => void): Promise<void> {
-    for (const e of await this.queue()) each(e);
+  async scanQueue(_user: string, each: (line: QueueLine) => void): Promise<void> {
+    for (const e of await this.queue()) {
+      const text = [e.jobId, e.state, e.reason, e.elapsedSeconds, e.submitTime, e.startTime, e.comment].join('|');
+      each({ jobId: e.jobId, text, entry: () => e });
+    }
   }
 
   async queue(): Promise<QueueEntry[]> {
