@@ -52,6 +52,8 @@ export interface PollMemory {
   accountingDisabled: boolean;
   /** Queued jobs whose last squeue line changed nothing, by job id (see QuietLine). */
   quiet: Map<string, QuietLine>;
+  /** Polls that asked squeue. */
+  scans: number;
 }
 
 /**
@@ -59,15 +61,17 @@ export interface PollMemory {
  * are replaced on every change, never edited) gives the same verdict: nothing to parse or write.
  */
 interface QuietLine {
-  /** A copy: a slice would keep that poll's whole squeue answer alive. */
+  /** A slice of the latest answer: every scan moves it to its own, so only one answer is kept alive. */
   text: string;
   ev: EvalState;
   /** Whether it counts toward cruijff_kit's max_submit (countsTowardSubmitCap). */
   counts: boolean;
+  /** The scan that last found it quiet; the others are dropped after each scan. */
+  scan: number;
 }
 
 export function newPollMemory(): PollMemory {
-  return { accountingDisabled: false, quiet: new Map() };
+  return { accountingDisabled: false, quiet: new Map(), scans: 0 };
 }
 
 /** The evals with a job in flight: keys[i] is evals[i]'s key (two arrays, not 10,000 pairs, each poll). */
@@ -145,16 +149,22 @@ async function askSlurm(m: Monitor, memory: PollMemory, { keys, evals }: Jobs, w
     return settle(patches, later, key, ev, judge(job, q, undefined));
   };
   const quiet = memory.quiet;
+  const scan = ++memory.scans;
+  let stillQuiet = 0;
   let userJobs = 0;
   let lines = 0;
   await m.slurm.scanQueue(m.user, (line: QueueLine) => {
     lines++;
     const i = index.get(line.jobId);
+    const text = line.text;
     const before = i === undefined ? undefined : quiet.get(line.jobId);
     // byComment needs every line's fields: rare (a submission to reconcile), so then nothing is skipped.
-    if (before && !byComment && before.ev === evals[i!] && before.text === line.text && !shared.has(line.jobId)) {
+    if (before && !byComment && before.ev === evals[i!] && before.text === text && !shared.has(line.jobId)) {
       seen[i!] = 1;
       if (before.counts) userJobs++;
+      before.text = text;
+      before.scan = scan;
+      stillQuiet++;
       return;
     }
     const q = line.entry();
@@ -163,15 +173,15 @@ async function askSlurm(m: Monitor, memory: PollMemory, { keys, evals }: Jobs, w
     byComment?.set(q.comment, { jobId: q.jobId, submit: q.submitTime });
     if (i === undefined) return;
     const holders = shared.get(q.jobId);
-    if (holders) {
-      quiet.delete(q.jobId);
-      for (const j of holders) look(j, q);
-    } else if (look(i, q)) quiet.set(q.jobId, { text: detached(line.text), ev: evals[i]!, counts });
-    else quiet.delete(q.jobId);
+    if (holders) for (const j of holders) look(j, q);
+    else if (look(i, q)) {
+      quiet.set(q.jobId, { text, ev: evals[i]!, counts, scan });
+      stillQuiet++;
+    }
   });
+  if (quiet.size > stillQuiet) for (const [id, q] of quiet) if (q.scan !== scan) quiet.delete(id);
   for (let i = 0; i < seen.length; i++) {
     if (seen[i] === 1) continue;
-    quiet.delete(evals[i]!.job_id!);
     if (!memory.accountingDisabled) unsettled.set(i, undefined);
     else settle(patches, later, keys[i]!, evals[i]!, { kind: 'absent' });
   }
@@ -214,10 +224,6 @@ function settle(patches: Patch[], later: Later[], key: string, ev: EvalState, ve
   return false;
 }
 
-/** A copy of a slice of a large string that does not refer to it. */
-function detached(text: string): string {
-  return Buffer.from(text).toString();
-}
 
 function trackedJob(m: Monitor, key: string, ev: EvalState): TrackedJob {
   return { jobId: ev.job_id ?? '', comment: evalComment(m.experimentId, key), submitted: ev.submitted };

@@ -237,6 +237,9 @@ describe('poll', () => {
     m.advance(60);
     await poll(m, memory);
     expect(parsed).toEqual([b!.id]); // the running job's line: its clock and log are looked at every poll
+    // Remembered: the queued jobs, and nothing of the job that ended or of the running one.
+    const queued = Object.values(await evals(m)).filter((e) => e.status === 'PENDING').map((e) => e.job_id);
+    expect([...memory.quiet.keys()].sort()).toEqual(queued.sort());
   });
 
   it('asks squeue once and sacct not at all while every job is queued', async () => {
