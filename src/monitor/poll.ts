@@ -83,16 +83,7 @@ type Later = { key: string; ev: EvalState; verdict: Verdict };
 export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> {
   const state = (await m.store.current())!;
   const now = m.clock.now();
-  const jobs: Jobs = { keys: [], evals: [] };
-  let unconfirmed = 0; // SUBMITTING without an id: reconciled by the submitter
-  for (const key of evalKeys(state)) {
-    const ev = state.evaluations[key]!;
-    if (!isInFlight(ev.status)) continue;
-    if (ev.job_id) {
-      jobs.keys.push(key);
-      jobs.evals.push(ev);
-    } else unconfirmed++;
-  }
+  const { jobs, unconfirmed } = inFlight(state);
   const late = await lateLogs(m, state, now);
   if (jobs.keys.length === 0 && unconfirmed === 0) {
     await applyPatches(m, late, now);
@@ -114,14 +105,29 @@ export async function poll(m: Monitor, memory: PollMemory): Promise<PollResult> 
   return { changes: patches.flatMap((p) => (p.change ? [p.change] : [])), byComment: seen.byComment, commands: seen.commands, userJobs: seen.userJobs };
 }
 
+// The walks over every eval are small functions of their own, not loops inside the async poll: V8
+// then optimizes each once and keeps it, instead of recompiling the whole poll when a loop gets hot.
+
+/** The evals with a job in flight, and how many are SUBMITTING without an id (reconciled by the submitter). */
+function inFlight(state: State): { jobs: Jobs; unconfirmed: number } {
+  const jobs: Jobs = { keys: [], evals: [] };
+  let unconfirmed = 0;
+  for (const key of evalKeys(state)) {
+    const ev = state.evaluations[key]!;
+    if (!isInFlight(ev.status)) continue;
+    if (ev.job_id) {
+      jobs.keys.push(key);
+      jobs.evals.push(ev);
+    } else unconfirmed++;
+  }
+  return { jobs, unconfirmed };
+}
+
 /**
- * One squeue and at most one sacct, and every job judged as its squeue line arrives: queued jobs
- * are settled there and then, the others wait for sacct or a log read. At 10,000 jobs SLURM's
- * answer is megabytes; keeping none of it past its line keeps the poll's memory to what changed.
+ * Job id → position in `jobs`. Two evals holding one id (a controller reset reused it) are both
+ * judged against its line (`shared`); their comments tell whose it is.
  */
-async function askSlurm(m: Monitor, memory: PollMemory, { keys, evals }: Jobs, wantComments: boolean) {
-  // Job id → position in `jobs`. Two evals holding one id (a controller reset reused it) are both
-  // judged against its line; their comments tell whose it is.
+function jobIndex(evals: EvalState[]): { index: Map<string, number>; shared: Map<string, number[]> } {
   const index = new Map<string, number>();
   const shared = new Map<string, number[]>();
   for (let i = 0; i < evals.length; i++) {
@@ -130,61 +136,20 @@ async function askSlurm(m: Monitor, memory: PollMemory, { keys, evals }: Jobs, w
     if (first === undefined) index.set(id, i);
     else shared.set(id, [...(shared.get(id) ?? [first]), i]);
   }
-  const patches: Patch[] = [];
-  const later: Later[] = [];
-  const unsettled = new Map<number, QueueEntry | undefined>(); // position → its squeue line, if any
-  const seen = new Uint8Array(evals.length);
-  const byComment = wantComments ? new Map<string, SeenJob>() : null;
+  return { index, shared };
+}
 
-  /** Judges position i by its squeue line; true when that left the eval as it was (queued, nothing to write). */
-  const look = (i: number, q: QueueEntry): boolean => {
-    seen[i] = 1;
-    const key = keys[i]!;
-    const ev = evals[i]!;
-    const job = trackedJob(m, key, ev);
-    if (!memory.accountingDisabled && needsAccounting(job, q)) {
-      unsettled.set(i, q);
-      return false;
-    }
-    return settle(patches, later, key, ev, judge(job, q, undefined));
-  };
-  const quiet = memory.quiet;
-  const scan = ++memory.scans;
-  let stillQuiet = 0;
-  let userJobs = 0;
-  let lines = 0;
-  await m.slurm.scanQueue(m.user, (line: QueueLine) => {
-    lines++;
-    const i = index.get(line.jobId);
-    const text = line.text;
-    const before = i === undefined ? undefined : quiet.get(line.jobId);
-    // byComment needs every line's fields: rare (a submission to reconcile), so then nothing is skipped.
-    if (before && !byComment && before.ev === evals[i!] && before.text === text && !shared.has(line.jobId)) {
-      seen[i!] = 1;
-      if (before.counts) userJobs++;
-      before.text = text;
-      before.scan = scan;
-      stillQuiet++;
-      return;
-    }
-    const q = line.entry();
-    const counts = countsTowardSubmitCap(q);
-    if (counts) userJobs++;
-    byComment?.set(q.comment, { jobId: q.jobId, submit: q.submitTime });
-    if (i === undefined) return;
-    const holders = shared.get(q.jobId);
-    if (holders) for (const j of holders) look(j, q);
-    else if (look(i, q)) {
-      quiet.set(q.jobId, { text, ev: evals[i]!, counts, scan });
-      stillQuiet++;
-    }
-  });
-  if (quiet.size > stillQuiet) for (const [id, q] of quiet) if (q.scan !== scan) quiet.delete(id);
-  for (let i = 0; i < seen.length; i++) {
-    if (seen[i] === 1) continue;
-    if (!memory.accountingDisabled) unsettled.set(i, undefined);
-    else settle(patches, later, keys[i]!, evals[i]!, { kind: 'absent' });
-  }
+/**
+ * One squeue and at most one sacct, and every job judged as its squeue line arrives: queued jobs
+ * are settled there and then, the others wait for sacct or a log read. At 10,000 jobs SLURM's
+ * answer is megabytes; keeping none of it past its line keeps the poll's memory to what changed.
+ */
+async function askSlurm(m: Monitor, memory: PollMemory, jobs: Jobs, wantComments: boolean) {
+  const { keys, evals } = jobs;
+  const reading = new QueueReading(m, memory, jobs, wantComments);
+  await m.slurm.scanQueue(m.user, (line) => reading.line(line));
+  reading.end();
+  const { patches, later, unsettled } = reading;
 
   let commands = 1;
   let accounting: Map<string, AccountingEntry> | null = null;
@@ -201,9 +166,94 @@ async function askSlurm(m: Monitor, memory: PollMemory, { keys, evals }: Jobs, w
   }
   for (const [i, q] of unsettled) {
     const ev = evals[i]!;
-    settle(patches, later, keys[i]!, ev, judge(trackedJob(m, keys[i]!, ev), q, accounting?.get(ev.job_id!), lines === 0));
+    settle(patches, later, keys[i]!, ev, judge(trackedJob(m, keys[i]!, ev), q, accounting?.get(ev.job_id!), reading.lines === 0));
   }
-  return { patches, later, byComment, commands, userJobs };
+  return { patches, later, byComment: reading.byComment, commands, userJobs: reading.userJobs };
+}
+
+/**
+ * squeue's answer read against the tracked jobs as its lines arrive: a queued job is settled there
+ * and then; the others wait for sacct (`unsettled`) or a log read (`later`). A class rather than
+ * closures in askSlurm, so that V8 optimizes its methods once for the link's life.
+ */
+class QueueReading {
+  readonly patches: Patch[] = [];
+  readonly later: Later[] = [];
+  /** Position in `jobs` → its squeue line, if any: to be asked of sacct. */
+  readonly unsettled = new Map<number, QueueEntry | undefined>();
+  /** Jobs by `--comment`, when a submission is to be reconciled. */
+  readonly byComment: Map<string, SeenJob> | null;
+  userJobs = 0;
+  lines = 0;
+  private readonly index: Map<string, number>;
+  private readonly shared: Map<string, number[]>;
+  private readonly seen: Uint8Array;
+  private readonly scan: number;
+  private stillQuiet = 0;
+
+  constructor(
+    private readonly m: Monitor,
+    private readonly memory: PollMemory,
+    private readonly jobs: Jobs,
+    wantComments: boolean,
+  ) {
+    ({ index: this.index, shared: this.shared } = jobIndex(jobs.evals));
+    this.seen = new Uint8Array(jobs.evals.length);
+    this.byComment = wantComments ? new Map() : null;
+    this.scan = ++memory.scans;
+  }
+
+  line(line: QueueLine): void {
+    this.lines++;
+    const i = this.index.get(line.jobId);
+    const text = line.text;
+    const quiet = this.memory.quiet;
+    const before = i === undefined ? undefined : quiet.get(line.jobId);
+    // byComment needs every line's fields: rare (a submission to reconcile), so then nothing is skipped.
+    if (before && !this.byComment && before.ev === this.jobs.evals[i!] && before.text === text && !this.shared.has(line.jobId)) {
+      this.seen[i!] = 1;
+      if (before.counts) this.userJobs++;
+      before.text = text;
+      before.scan = this.scan;
+      this.stillQuiet++;
+      return;
+    }
+    const q = line.entry();
+    const counts = countsTowardSubmitCap(q);
+    if (counts) this.userJobs++;
+    this.byComment?.set(q.comment, { jobId: q.jobId, submit: q.submitTime });
+    if (i === undefined) return;
+    const holders = this.shared.get(q.jobId);
+    if (holders) for (const j of holders) this.look(j, q);
+    else if (this.look(i, q)) {
+      quiet.set(q.jobId, { text, ev: this.jobs.evals[i]!, counts, scan: this.scan });
+      this.stillQuiet++;
+    }
+  }
+
+  /** After the last line: quiet lines not met again are forgotten; jobs squeue did not list are for sacct. */
+  end(): void {
+    const quiet = this.memory.quiet;
+    if (quiet.size > this.stillQuiet) for (const [id, q] of quiet) if (q.scan !== this.scan) quiet.delete(id);
+    for (let i = 0; i < this.seen.length; i++) {
+      if (this.seen[i] === 1) continue;
+      if (!this.memory.accountingDisabled) this.unsettled.set(i, undefined);
+      else settle(this.patches, this.later, this.jobs.keys[i]!, this.jobs.evals[i]!, { kind: 'absent' });
+    }
+  }
+
+  /** Judges position i by its squeue line; true when that left the eval as it was (queued, nothing to write). */
+  private look(i: number, q: QueueEntry): boolean {
+    this.seen[i] = 1;
+    const key = this.jobs.keys[i]!;
+    const ev = this.jobs.evals[i]!;
+    const job = trackedJob(this.m, key, ev);
+    if (!this.memory.accountingDisabled && needsAccounting(job, q)) {
+      this.unsettled.set(i, q);
+      return false;
+    }
+    return settle(this.patches, this.later, key, ev, judge(job, q, undefined));
+  }
 }
 
 /** One of the user's jobs that cruijff_kit's max_submit caps: queued or running, and not a monitor link. */
@@ -368,18 +418,27 @@ async function ended(m: Monitor, key: string, ev: EvalState, job: EndedJob, now:
  */
 async function lateLogs(m: Monitor, state: State, now: Date): Promise<Patch[]> {
   const patches: Patch[] = [];
-  for (const key of evalKeys(state)) {
+  for (const key of awaitingLogs(state, now.getTime() - m.options.lostAfterS * 1000)) {
     const ev = state.evaluations[key]!;
-    if (ev.status !== 'FAILED' || ev.log_path !== null || !ev.job_id || (ev.slurm_state !== 'COMPLETED' && ev.slurm_state !== 'FAILED')) continue;
-    const end = parseTimestamp(ev.completed ?? '');
-    if (!end || now.getTime() - end.getTime() > m.options.lostAfterS * 1000) continue;
-    const outcome = await resolveOutcome(m.experimentDir, ev, ev.slurm_state, null);
+    const outcome = await resolveOutcome(m.experimentDir, ev, ev.slurm_state as 'COMPLETED' | 'FAILED', null);
     if (outcome.status !== 'COMPLETED') continue;
     const attempts = ev.attempts.map((a) => (a.job_id === ev.job_id ? { ...a, status: outcome.status, reason: outcome.notes } : a));
     const fields: Partial<EvalState> = { status: 'COMPLETED', log_path: outcome.logPath, notes: outcome.notes, samples: samplesOf(outcome.log!), scores: outcome.log!.scores, attempts };
     patches.push({ key, jobId: ev.job_id, seen: ev.status, fields, change: change(key, ev, 'FAILED', 'COMPLETED', ev.completed, ev.elapsed, outcome.logPath, resultText({ ...ev, ...fields })) });
   }
   return patches;
+}
+
+/** Evals FAILED for want of a log of their own, whose job ended (COMPLETED or FAILED) since `sinceMs`. */
+function awaitingLogs(state: State, sinceMs: number): string[] {
+  const keys: string[] = [];
+  for (const key of evalKeys(state)) {
+    const ev = state.evaluations[key]!;
+    if (ev.status !== 'FAILED' || ev.log_path !== null || !ev.job_id || (ev.slurm_state !== 'COMPLETED' && ev.slurm_state !== 'FAILED')) continue;
+    const end = parseTimestamp(ev.completed ?? '');
+    if (end && end.getTime() >= sinceMs) keys.push(key);
+  }
+  return keys;
 }
 
 /** Samples done (of total) from a running inspect log's journal, or null. */

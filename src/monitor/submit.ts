@@ -10,7 +10,7 @@ import { expandOutputPattern, readEvalScript } from '../experiment/script.js';
 import type { CruijffSubmission } from '../report/cruijff-files.js';
 import type { SubmitOutcome } from '../slurm/client.js';
 import { formatTimestamp, parseTimestamp } from '../slurm/time.js';
-import type { EvalState } from '../state/schema.js';
+import type { EvalState, State } from '../state/schema.js';
 import { evalKeys } from '../state/keys.js';
 import { setEval } from '../state/store.js';
 import { isInFlight } from '../status.js';
@@ -38,13 +38,7 @@ export async function submitReady(m: Monitor, shouldStop: () => boolean, userJob
   for (;;) {
     if (shouldStop() || report.qosLimited) return report;
     const state = (await m.store.current())!;
-    let inFlight = 0;
-    const ready: string[] = [];
-    for (const key of evalKeys(state)) {
-      const status = state.evaluations[key]!.status;
-      if (isInFlight(status)) inFlight++;
-      else if (status === 'NOT_SUBMITTED') ready.push(key);
-    }
+    const { inFlight, ready } = submissionSlots(state);
     const userRoom = m.options.maxUserJobs - (userJobs ?? 0) - report.submitted;
     const batch = ready.slice(0, Math.max(0, Math.min(m.options.maxInFlight - inFlight, userRoom, BATCH_SIZE)));
     if (batch.length === 0) return report;
@@ -65,6 +59,18 @@ export async function submitReady(m: Monitor, shouldStop: () => boolean, userJob
     }
     await recordResults(m, batch, results, report);
   }
+}
+
+/** How many evals are in flight, and the keys of those to submit (a walk of its own: see monitor/poll.ts). */
+function submissionSlots(state: State): { inFlight: number; ready: string[] } {
+  let inFlight = 0;
+  const ready: string[] = [];
+  for (const key of evalKeys(state)) {
+    const status = state.evaluations[key]!.status;
+    if (isInFlight(status)) inFlight++;
+    else if (status === 'NOT_SUBMITTED') ready.push(key);
+  }
+  return { inFlight, ready };
 }
 
 interface Submission {

@@ -80,12 +80,7 @@ export class SummaryTableSync {
     for (let attempt = 1; ; attempt++) {
       const seen = await stampOf(file);
       const last = this.last?.stamp === seen ? this.last : null;
-      const changed: Array<[string, EvalState]> = [];
-      for (const key of evalKeys(state)) {
-        const ev = state.evaluations[key]!;
-        const before = last?.evals.get(key); // evals are replaced, never edited: same object, same row
-        if (before !== ev && (!before || !sameRow(before, ev))) changed.push([key, ev]);
-      }
+      const changed = changedRows(state, last?.evals);
       if (changed.length === 0) return;
       this.last = null; // until the write is done
       const read = last ? { text: last.summary.text, stamp: seen } : await readWithStamp(file);
@@ -103,6 +98,17 @@ export class SummaryTableSync {
       return;
     }
   }
+}
+
+/** The evals whose row differs from the one `shown` has for them (a walk of its own: see monitor/poll.ts). */
+function changedRows(state: State, shown: Map<string, EvalState> | undefined): Array<[string, EvalState]> {
+  const changed: Array<[string, EvalState]> = [];
+  for (const key of evalKeys(state)) {
+    const ev = state.evaluations[key]!;
+    const before = shown?.get(key); // evals are replaced, never edited: same object, same row
+    if (before !== ev && (!before || !sameRow(before, ev))) changed.push([key, ev]);
+  }
+  return changed;
 }
 
 const MAX_ATTEMPTS = 5;
