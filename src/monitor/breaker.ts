@@ -32,37 +32,57 @@ export interface Trip {
  */
 export function tripsOf(state: State, threshold: number): Trip[] {
   if (threshold <= 0) return [];
-  // Every poll, over every eval: walked by key, without an entry array per eval (5 MB of garbage a
-  // poll at 10,000 evals, which the old generation then has to collect).
+  const tripped = failingTasks(state, threshold);
+  return tripped.size === 0 ? [] : heldBy(state, tripped);
+}
+
+/**
+ * Every poll, over every eval: the tasks with `threshold` failures of one code/config signature and
+ * no success, with that signature and count. Nothing is collected per eval (at 10,000 evals, lists
+ * of the queued ones every poll were most of a quiet poll's garbage); heldBy lists them when a task trips.
+ */
+function failingTasks(state: State, threshold: number): Map<string, { signature: string; failed: number }> {
   const keys = evalKeys(state);
   const released = new Map<string, string>(); // task → its latest hold (timestamps compare as text)
+  const succeeded = new Set<string>();
+  const failures: Array<{ task: string; signature: string; completed: string }> = [];
   for (const key of keys) {
     const ev = state.evaluations[key]!;
     for (const a of ev.attempts) if (a.status === 'HELD' && a.completed && a.completed > (released.get(ev.task) ?? '')) released.set(ev.task, a.completed);
+    if (ev.status === 'COMPLETED') succeeded.add(ev.task);
+    else if (classifyFailure(ev.status, ev.notes) === 'code/config') {
+      failures.push({ task: ev.task, signature: failureSignature(ev.notes), completed: ev.completed ?? '' });
+    }
   }
-  const tasks = new Map<string, { completed: boolean; waiting: string[]; queued: string[]; failures: Map<string, number> }>();
-  for (const key of keys) {
+  const counts = new Map<string, Map<string, number>>();
+  for (const f of failures) {
+    if (succeeded.has(f.task) || f.completed <= (released.get(f.task) ?? '')) continue;
+    const bySignature = counts.get(f.task) ?? new Map<string, number>();
+    counts.set(f.task, bySignature.set(f.signature, (bySignature.get(f.signature) ?? 0) + 1));
+  }
+  const tripped = new Map<string, { signature: string; failed: number }>();
+  for (const [task, bySignature] of counts) {
+    const [signature, failed] = [...bySignature].sort((a, b) => b[1] - a[1])[0]!;
+    if (failed >= threshold) tripped.set(task, { signature, failed });
+  }
+  return tripped;
+}
+
+/** The trips of the tripped tasks that still have evals to hold: those not yet submitted or still queued. */
+function heldBy(state: State, tripped: Map<string, { signature: string; failed: number }>): Trip[] {
+  const trips = new Map<string, Trip>();
+  for (const key of evalKeys(state)) {
     const ev = state.evaluations[key]!;
-    let t = tasks.get(ev.task);
-    if (!t) tasks.set(ev.task, (t = { completed: false, waiting: [], queued: [], failures: new Map() }));
-    if (ev.status === 'COMPLETED') t.completed = true;
-    else if (ev.status === 'NOT_SUBMITTED') t.waiting.push(key);
-    else if (ev.status === 'PENDING' && ev.job_id) {
-      t.waiting.push(key);
-      t.queued.push(ev.job_id);
-    }
-    else if (classifyFailure(ev.status, ev.notes) === 'code/config' && (ev.completed ?? '') > (released.get(ev.task) ?? '')) {
-      const signature = failureSignature(ev.notes);
-      t.failures.set(signature, (t.failures.get(signature) ?? 0) + 1);
-    }
+    const t = tripped.get(ev.task);
+    if (!t) continue;
+    const queued = ev.status === 'PENDING' && ev.job_id;
+    if (ev.status !== 'NOT_SUBMITTED' && !queued) continue;
+    let trip = trips.get(ev.task);
+    if (!trip) trips.set(ev.task, (trip = { task: ev.task, ...t, held: [], queued: [] }));
+    trip.held.push(key);
+    if (queued) trip.queued.push(ev.job_id!);
   }
-  const trips: Trip[] = [];
-  for (const [task, t] of tasks) {
-    if (t.completed || t.waiting.length === 0) continue;
-    const [signature, failed] = [...t.failures].sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
-    if (failed >= threshold) trips.push({ task, signature, failed, held: t.waiting.sort(), queued: t.queued.sort() });
-  }
-  return trips;
+  return [...trips.values()].map((t) => ({ ...t, held: t.held.sort(), queued: t.queued.sort() }));
 }
 
 /**
