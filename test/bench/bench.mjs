@@ -6,6 +6,8 @@
 //
 //   node build.mjs && node test/bench/bench.mjs [--sizes 100,1000,10000] [--keep]
 //        [--no-baseline] [--bundle PATH]   (PATH: another build to compare, e.g. a proposed fix)
+//        [--later-polls N]   (N more polls after the first eight, a busy one every fifth: how a link
+//                             that has run a while does; reported apart, the targets stay on the eight)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem, userInfo } from 'node:os';
@@ -43,6 +45,7 @@ const opt = (name) => {
 const SIZES = (opt('sizes') ?? process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Number);
 const KEEP = argv.includes('--keep') || process.env.BENCH_KEEP === '1';
 const BASELINE = !argv.includes('--no-baseline');
+const LATER_POLLS = Number(opt('later-polls') ?? 0);
 const BUNDLE = opt('bundle') ? resolvePath(opt('bundle')) : join(REPO, 'dist', 'run-inspect.mjs');
 
 const started = Date.now();
@@ -120,6 +123,12 @@ function coldStart(runs = 20) {
 const r1 = (v) => (v === null || v === undefined || !Number.isFinite(v) ? null : Math.round(v * 10) / 10);
 const r0 = (v) => (v === null || v === undefined || !Number.isFinite(v) ? null : Math.round(v));
 
+/** CPU of the polls after the first eight (--later-polls), quiet and busy apart. */
+function laterStats(polls) {
+  const cpu = (ps) => ({ polls: ps.length, cpuMsP50: r1(quantile(ps.map((p) => p.cpuMs), 0.5)), cpuMsMax: r1(max(ps.map((p) => p.cpuMs))) });
+  return { quiet: cpu(polls.filter((p) => p.changes === 0)), busy: cpu(polls.filter((p) => p.changes > 0)) };
+}
+
 /** The numbers of one monitor at one size, over the given polls. */
 function pollStats(polls, peakRssKb) {
   const quiet = polls.filter((p) => !p.leaves);
@@ -183,13 +192,14 @@ try {
   for (const size of SIZES) {
     log(`${size} evals: run-inspect`);
     fakeDirs.push(join(root, `ours-${size}`, 'fake-slurm'), join(root, `baseline-${size}`, 'fake-slurm'));
-    const ours = await runOurs(ctx, size, log);
+    const ours = await runOurs(ctx, size, log, { laterPolls: LATER_POLLS });
     let base = null;
     if (BASELINE) {
       log(`${size} evals: baseline`);
       base = await runBaseline(ctx, size, log);
     }
-    const regular = ours.polls.filter((p) => !p.step?.hide);
+    const regular = ours.polls.filter((p) => !p.step?.hide && !p.step?.later);
+    const later = ours.polls.filter((p) => p.step?.later);
     const probe = ours.polls.find((p) => p.step?.hide) ?? null;
     const peak = max([ours.loop.peakRssKb, ours.once.peakRssKb, ours.submit.peakRssKb]);
     const o = pollStats(regular, peak);
@@ -213,6 +223,7 @@ try {
       submit: { ...ours.submit, perSecond: r1(ours.submit.perSecond), seconds: r1(ours.submit.seconds), sbatchMsP50: r1(ours.submit.sbatchMsP50), monitorMsPerSubmission: r1(ours.submit.monitorMsPerSubmission), monitorCpuMsPerSubmission: r1(ours.submit.monitorCpuMsPerSubmission), processSeconds: r1(ours.submit.processSeconds), peakRssMb: r1(ours.submit.peakRssKb / 1024) },
       coldPass: { wallMs: r0(ours.once.wallMs), cpuMsAtLeast: r0(ours.once.cpuMsAtLeast), cpuMsBeforeFirstPoll: r0(ours.once.cpuMsBeforePoll), commands: ours.once.commands, peakRssMb: r1(ours.once.peakRssKb / 1024) },
       loopPeakRssMb: r1(ours.loop.peakRssKb / 1024),
+      later: later.length ? laterStats(later) : null,
       finalCounts: ours.loop.finalCounts,
       expectedCounts: ours.expected,
       stateFileKb: r1(ours.stateBytes / 1024),
@@ -343,6 +354,9 @@ function printTable(res) {
   }
   lines.push('(submissions: run --once --stagger 0 against fake sbatch, every eval up to 1,000; at 10,000 the first 100 only (fake sbatch reads every job record: 10,000 would take most of an hour), the rest recorded with fake-slurm-admin create-jobs)');
   lines.push('');
+  for (const [n, s] of Object.entries(res.sizes)) {
+    if (s.later) lines.push(`${n} evals, the ${s.later.quiet.polls + s.later.busy.polls} later polls: CPU quiet p50 ${s.later.quiet.cpuMsP50} ms, max ${s.later.quiet.cpuMsMax} ms; busy p50 ${s.later.busy.cpuMsP50} ms, max ${s.later.busy.cpuMsMax} ms`);
+  }
   lines.push(`cold start: node dist/run-inspect.mjs --version median ${r1(res.coldStart.medianMs)} ms, p95 ${r1(res.coldStart.p95Ms)} ms (node -e 0: ${r1(res.coldStart.nodeAloneMedianMs)} ms); bundle ${res.bundleBytes} bytes`);
   lines.push('');
   process.stdout.write(`${lines.join('\n')}\n`);

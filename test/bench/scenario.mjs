@@ -59,7 +59,7 @@ function createJobs(ctx, fsDir, work, exp, evals) {
  * jobs start (1% of the evals), end COMPLETED (0.25%) or FAILED (0.05%) — what a busy cluster
  * does in a minute — and, for run-inspect, a last probe poll where squeue loses every job.
  */
-export function makePlan(n, { hide }) {
+export function makePlan(n, { hide, laterPolls = 0 }) {
   const A = Math.max(2, Math.round(n * 0.01));
   const C = Math.max(2, Math.round(n * 0.0025));
   const F = Math.max(1, Math.round(n * 0.0005));
@@ -84,6 +84,9 @@ export function makePlan(n, { hide }) {
     {},
     { completed: end(C), failed: end(F) },
   ];
+  // After a link's first polls, what the rest of its life looks like: quiet polls, a busy one every
+  // fifth (`--later-polls`: reported apart, the targets stay on the first eight).
+  for (let k = 1; k <= laterPolls; k++) steps.push(k % 5 === 0 ? { running: start(A), completed: end(C), later: true } : { later: true });
   if (hide) steps.push({ hide: true });
   return { steps, counts: { started: A, completed: C, failed: F } };
 }
@@ -167,7 +170,7 @@ export function analyzePolls({ lines, pid, plan, events, summaryWrites, interval
     const sw = summaryWrites.filter((w) => inPoll(w.t));
     out.push({
       poll: k + 1,
-      step: step ? { started: step.running?.length ?? 0, completed: step.completed?.length ?? 0, failed: step.failed?.length ?? 0, hide: Boolean(step.hide) } : null,
+      step: step ? { started: step.running?.length ?? 0, completed: step.completed?.length ?? 0, failed: step.failed?.length ?? 0, hide: Boolean(step.hide), later: Boolean(step.later) } : null,
       leaves: leaves(step),
       changes: changes(step),
       commands: cmds.length,
@@ -312,7 +315,7 @@ export async function runOurs(ctx, size, log, loop = {}) {
   };
 
   // 4. The polling loop: --poll-interval 1, the plan applied right before each poll's squeue.
-  const plan = makePlan(size, { hide: true });
+  const plan = makePlan(size, { hide: true, laterPolls: loop.laterPolls });
   const planFile = writePlan(ctx, work, plan, exp.evals, ids);
   log(`  polling loop: ${plan.steps.length} polls (${plan.counts.started} start, ${plan.counts.completed} complete, ${plan.counts.failed} fail per busy poll; last poll: squeue loses every job)`);
   const loopLog = join(work, 'loop.cmdlog');
