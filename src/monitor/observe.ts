@@ -67,8 +67,3 @@ function ended(state: SlurmTerminalState, a: AccountingEntry | null, elapsed: nu
     usage: a && a.elapsedSeconds !== null ? { wall_s: a.elapsedSeconds, gpus: a.gpus, limit_s: a.timelimitSeconds } : null,
   };
 }
-
-/** Whether squeue's line settles the job, or sacct must be asked (gone from the queue, someone else's id, or ended). */
-export function needsAccounting(job: TrackedJob, q: QueueEntry | undefined): boolean {
-  return !q || !isOurs(job, q.comment, q.submitTime) || parseJobState(q.state).kind === 'terminal';
-}

@@ -14,7 +14,7 @@ import { evalKeys } from '../state/keys.js';
 import { resubmission, setEval } from '../state/store.js';
 import { resultText } from '../report/eval-text.js';
 import type { Monitor } from './context.js';
-import { judge, needsAccounting, type TrackedJob, type Verdict } from './observe.js';
+import { judge, type TrackedJob, type Verdict } from './observe.js';
 import { findEvalLogs, resolveOutcome, samplesOf } from './outcome.js';
 import { evalComment, isMonitorComment } from './tags.js';
 
@@ -247,12 +247,13 @@ class QueueReading {
     this.seen[i] = 1;
     const key = this.jobs.keys[i]!;
     const ev = this.jobs.evals[i]!;
-    const job = trackedJob(this.m, key, ev);
-    if (!this.memory.accountingDisabled && needsAccounting(job, q)) {
+    const verdict = judge(trackedJob(this.m, key, ev), q, undefined);
+    // Gone from the queue, someone else's id, or ended: sacct says more (its exit code, its usage).
+    if (!this.memory.accountingDisabled && (verdict.kind === 'ended' || verdict.kind === 'absent')) {
       this.unsettled.set(i, q);
       return false;
     }
-    return settle(this.patches, this.later, key, ev, judge(job, q, undefined));
+    return settle(this.patches, this.later, key, ev, verdict);
   }
 }
 
