@@ -67,8 +67,9 @@ describe('faults.json', () => {
 
   it('max_submit and accounting live in the same file', () => {
     c.faults({ max_submit: 1, accounting: false });
-    expect(c.run('sbatch', ['--wrap', 'sleep 3']).code).toBe(0);
-    expect(c.run('sbatch', ['--wrap', 'sleep 3']).stderr).toContain('QOSMaxSubmitJobPerUserLimit');
+    // The first job must still be queued or running at the second sbatch, however loaded the machine.
+    expect(c.run('sbatch', ['--wrap', 'sleep 120']).code).toBe(0);
+    expect(c.run('sbatch', ['--wrap', 'sleep 120']).stderr).toContain('QOSMaxSubmitJobPerUserLimit');
     expect(c.run('sacct')).toMatchObject({ code: 1, stderr: 'Slurm accounting storage is disabled\n' });
     c.run('scancel', ['1000']);
   });
