@@ -128,6 +128,23 @@ const SACCT_FMT = '--format=JobIDRaw,State,ExitCode,Submit,Start,End,Elapsed,Com
 const SACCT_SPEC: Spec = ['job', 'lit', 'lit', 'TS', 'lit', 'lit', 'ELAPSED', 'lit'];
 /** sacct's Start/End are a timestamp or `Unknown`: shown as <TS> or the word. */
 const tsOr = (s: string[]) => s.map((f, i) => ((i === 4 || i === 5) && CLASSES.TS!.test(f) ? '<TS>' : f));
+/** sacct's rows once slurmdbd has caught up with the controller (it lags): asks until `pick` of the
+ * shaped rows equals `want`, or 30 s; returns the last answer either way, for the test to compare. */
+async function settledSacct<T>(b: Backend, args: string[], pick: (rows: string[][]) => T, want: T) {
+  let last: { exitCode: number; stderr: string; rows: T } | undefined;
+  await waitFor(
+    `${b.name}: sacct ${args.join(' ')} rows complete`,
+    async () => {
+      const r = await b.run('sacct', ['-X', '-n', '-P', SACCT_FMT, ...args]);
+      last = { exitCode: r.exitCode, stderr: r.stderr, rows: pick(shapes(b, r.stdout, SACCT_SPEC).map(tsOr)) };
+      return JSON.stringify(last.rows) === JSON.stringify(want) ? true : undefined;
+    },
+    30_000,
+    1000,
+  ).catch(() => undefined);
+  return last!;
+}
+
 const QOS_STDERR =
   'sbatch: error: QOSMaxSubmitJobPerUserLimit\n' +
   "sbatch: error: Batch job submission failed: Job violates accounting/QOS policy (job submit limit, user's size and/or time limits)\n";
@@ -255,20 +272,7 @@ describe('fake-slurm and real SLURM print the same shapes for what run-inspect a
       ['NEXT', 'PENDING', '0:0', '<TS>', 'Unknown', 'Unknown', '<ELAPSED>', ''],
       ['OK', 'COMPLETED', '0:0', '<TS>', '<TS>', '<TS>', '<ELAPSED>', 'run-inspect:conf:ok'],
     ];
-    const acct = await both(async (b) => {
-      let last: { exitCode: number; stderr: string; rows: string[][] } | undefined;
-      await waitFor(
-        `${b.name}: sacct rows complete`,
-        async () => {
-          const r = await b.run('sacct', ['-X', '-n', '-P', SACCT_FMT, `--jobs=${acctIds(b)}`]);
-          last = { exitCode: r.exitCode, stderr: r.stderr, rows: shapes(b, r.stdout, SACCT_SPEC).map(tsOr) };
-          return JSON.stringify(last.rows) === JSON.stringify(wantAcct) ? true : undefined;
-        },
-        30_000,
-        1000,
-      ).catch(() => undefined);
-      return last!;
-    });
+    const acct = await both((b) => settledSacct(b, [`--jobs=${acctIds(b)}`], (rows) => rows, wantAcct));
     expect(acct.real).toEqual({ exitCode: 0, stderr: '', rows: wantAcct });
     expect(acct.fake).toEqual(acct.real);
 
@@ -276,20 +280,9 @@ describe('fake-slurm and real SLURM print the same shapes for what run-inspect a
     // (CI once saw UNKNOWN_DEP missing: its records had not reached the database yet)
     // NEXT pends on a dependency: it never became eligible, and a time window leaves such jobs out
     const wantSince = ['FAIL', 'LINK', 'LONG', 'OK', 'TIMEOUT', 'UNKNOWN_DEP'];
-    const since = await both(async (b) => {
+    const since = await both((b) => {
       const t = formatSlurmTimestamp(new Date(Date.now() - 10 * 60_000));
-      let last: { exitCode: number; stderr: string; rows: string[] } | undefined;
-      await waitFor(
-        `${b.name}: sacct --starttime rows complete`,
-        async () => {
-          const r = await b.run('sacct', ['-X', '-n', '-P', SACCT_FMT, `--user=${USER}`, `--starttime=${t}`]);
-          last = { exitCode: r.exitCode, stderr: r.stderr, rows: shapes(b, r.stdout, SACCT_SPEC).map(tsOr).map((x) => x[0]!) };
-          return JSON.stringify(last.rows) === JSON.stringify(wantSince) ? true : undefined;
-        },
-        30_000,
-        1000,
-      ).catch(() => undefined);
-      return last!;
+      return settledSacct(b, [`--user=${USER}`, `--starttime=${t}`], (rows) => rows.map((x) => x[0]!), wantSince);
     });
     expect(since.real).toEqual({ exitCode: 0, stderr: '', rows: wantSince });
     expect(since.fake).toEqual(since.real);
