@@ -8,7 +8,7 @@ import type { AccountingEntry, QueueEntry, QueueLine } from '../slurm/client.js'
 import { parseJobState } from '../slurm/states.js';
 import { formatTimestamp, humanDuration, parseTimestamp } from '../slurm/time.js';
 import type { Attempt, EvalState, State } from '../state/schema.js';
-import { isInFlight, SLURM_ACTIVE_STATES, type EvalStatus } from '../status.js';
+import { isInFlight, SLURM_ACTIVE_STATES, type EvalStatus, type SlurmTerminalState } from '../status.js';
 import { pollTimes, writeHeartbeat } from '../state/heartbeat.js';
 import { evalKeys } from '../state/keys.js';
 import { resubmission, setEval } from '../state/store.js';
@@ -419,9 +419,9 @@ async function ended(m: Monitor, key: string, ev: EvalState, job: EndedJob, now:
  */
 async function lateLogs(m: Monitor, state: State, now: Date): Promise<Patch[]> {
   const patches: Patch[] = [];
-  for (const key of awaitingLogs(state, now.getTime() - m.options.lostAfterS * 1000)) {
+  for (const { key, ended } of awaitingLogs(state, now.getTime() - m.options.lostAfterS * 1000)) {
     const ev = state.evaluations[key]!;
-    const outcome = await resolveOutcome(m.experimentDir, ev, ev.slurm_state as 'COMPLETED' | 'FAILED', null);
+    const outcome = await resolveOutcome(m.experimentDir, ev, ended, null);
     if (outcome.status !== 'COMPLETED') continue;
     const attempts = ev.attempts.map((a) => (a.job_id === ev.job_id ? { ...a, status: outcome.status, reason: outcome.notes } : a));
     const fields: Partial<EvalState> = { status: 'COMPLETED', log_path: outcome.logPath, notes: outcome.notes, samples: samplesOf(outcome.log!), scores: outcome.log!.scores, attempts };
@@ -431,15 +431,16 @@ async function lateLogs(m: Monitor, state: State, now: Date): Promise<Patch[]> {
 }
 
 /** Evals FAILED for want of a log of their own, whose job ended (COMPLETED or FAILED) since `sinceMs`. */
-function awaitingLogs(state: State, sinceMs: number): string[] {
-  const keys: string[] = [];
+function awaitingLogs(state: State, sinceMs: number): Array<{ key: string; ended: SlurmTerminalState }> {
+  const found: Array<{ key: string; ended: SlurmTerminalState }> = [];
   for (const key of evalKeys(state)) {
     const ev = state.evaluations[key]!;
-    if (ev.status !== 'FAILED' || ev.log_path !== null || !ev.job_id || (ev.slurm_state !== 'COMPLETED' && ev.slurm_state !== 'FAILED')) continue;
+    const ended = ev.slurm_state;
+    if (ev.status !== 'FAILED' || ev.log_path !== null || !ev.job_id || (ended !== 'COMPLETED' && ended !== 'FAILED')) continue;
     const end = parseTimestamp(ev.completed ?? '');
-    if (end && end.getTime() >= sinceMs) keys.push(key);
+    if (end && end.getTime() >= sinceMs) found.push({ key, ended });
   }
-  return keys;
+  return found;
 }
 
 /** Samples done (of total) from a running inspect log's journal, or null. */
