@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stateDir } from './config.mjs';
 import { err, out } from './cli.mjs';
-import { isSupervisor, sweep } from './controller.mjs';
+import { isSlurmd, sweep } from './controller.mjs';
 import { createJobs, parseIds, readIdsFile, readSpecsFile, setStates } from './bulk.mjs';
 import { readFaultFile } from './faults.mjs';
 import { signalJob } from './procs.mjs';
@@ -15,7 +15,7 @@ const USAGE = `Usage: fake-slurm-admin <command>
   node-fail ID...      the job's node dies: processes killed, state NODE_FAIL
   preempt ID...        the job is preempted: SIGTERM, KillWait, SIGKILL, state PREEMPTED
   purge [ID...]        forget finished jobs now (as if MinJobAge passed); sacct keeps them
-  reset                kill every supervisor and job of this FAKE_SLURM_DIR, wipe the state
+  reset                kill every slurmd and job of this FAKE_SLURM_DIR, wipe the state
   wait-idle [SECONDS]  wait until no job is running or can still start (default 60 s)
   list                 all job records as JSON
   get ID               one job record as JSON
@@ -51,7 +51,7 @@ function endJobs(ids, state) {
   return rc;
 }
 
-/** Processes started for this state dir: supervisors, and everything running inside a job. */
+/** Processes started for this state dir: its slurmds, and everything running inside a job. */
 function ourProcesses() {
   const dir = stateDir();
   const found = [];
@@ -61,7 +61,7 @@ function ourProcesses() {
       const env = readFileSync(`/proc/${n}/environ`, 'utf8').split('\0');
       if (!env.includes(`FAKE_SLURM_DIR=${dir}`)) continue;
       const cmd = readFileSync(`/proc/${n}/cmdline`, 'utf8');
-      if (cmd.includes('supervisor.mjs') || env.some((e) => e.startsWith('SLURM_JOB_ID='))) found.push(Number(n));
+      if (cmd.includes('slurmd.mjs') || env.some((e) => e.startsWith('SLURM_JOB_ID='))) found.push(Number(n));
     } catch {
       /* gone, or not ours to read */
     }
@@ -72,7 +72,7 @@ function ourProcesses() {
 function reset() {
   const jobs = listJobs();
   for (const r of jobs) {
-    if (r.supervisor_pid && isSupervisor(r.supervisor_pid, r.id)) {
+    if (r.supervisor_pid && isSlurmd(r.supervisor_pid)) {
       try {
         process.kill(r.supervisor_pid, 'SIGKILL');
       } catch {

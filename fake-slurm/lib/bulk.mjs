@@ -1,5 +1,5 @@
 // Jobs that are recorded but never run, for benchmarks: thousands of jobs known to the fake
-// without thousands of supervisor processes (each ~45 MB). `fake-slurm-admin create-jobs` makes
+// without thousands of running scripts and sbatch processes. `fake-slurm-admin create-jobs` makes
 // their records in one process; `fake-slurm-admin set-state` moves them through their states, as
 // the supervisor would (start/end times, node, exit codes). Jobs submitted with
 // FAKE_SLURM_NO_RUN=1 are the same kind of job. Neither command touches a job that really runs.

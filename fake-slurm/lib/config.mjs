@@ -28,7 +28,7 @@ export const config = {
   firstJobId: Math.max(1, Math.floor(num('FAKE_SLURM_FIRST_JOB_ID', 1000))),
   /** Real seconds between SIGTERM and SIGKILL (slurm.conf KillWait, already scaled). */
   killWait: num('FAKE_SLURM_KILL_WAIT', 1),
-  /** How often a supervisor re-reads the state, in ms. */
+  /** How often slurmd re-reads a job's state, in ms. */
   pollMs: Math.max(10, num('FAKE_SLURM_POLL_MS', 100)),
   /** At most this many jobs RUNNING at once; 0 = no limit. Excess jobs pend with reason Resources. */
   maxRunning: Math.max(0, Math.floor(num('FAKE_SLURM_MAX_RUNNING', 0))),
@@ -41,7 +41,7 @@ export const config = {
   nodeName: env.FAKE_SLURM_NODENAME || hostname().split('.')[0] || 'localhost',
   parsableCluster: env.FAKE_SLURM_PARSABLE_CLUSTER === '1',
   setEndTime: env.FAKE_SLURM_SET_END_TIME === '1',
-  /** `1`: sbatch records jobs but starts no supervisor; they stay PENDING until `fake-slurm-admin set-state`. */
+  /** `1`: sbatch records jobs but hands them to no slurmd; they stay PENDING until `fake-slurm-admin set-state`. */
   noRun: env.FAKE_SLURM_NO_RUN === '1',
 };
 

@@ -1,15 +1,15 @@
-// sbatch: validate the script and options like Slurm 22.05, record the job, start its supervisor.
+// sbatch: validate the script and options like Slurm 22.05, record the job, hand it to slurmd.
 import { chmodSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { config, currentUser, stateDir } from './config.mjs';
 import { err, out, parseCommand } from './cli.mjs';
-import { spawnSupervisor, sweep } from './controller.mjs';
+import { handToSlurmd, sweep } from './controller.mjs';
 import { parseDependency } from './deps.mjs';
 import { evalFault, maxSubmit } from './faults.mjs';
 import { getopt, lastValues, splitDirective, UsageError } from './getopt.mjs';
 import { parseSignalSpec } from './signals.mjs';
 import { isActive, isTerminal, knownToController } from './states.mjs';
-import { createJob, ensureDirs, listJobs, paths, readJob, sleepSync, updateJob, withLock, writeAtomic, writeJson } from './store.mjs';
+import { createJob, ensureDirs, listJobs, paths, readJob, sleepSync, withLock, writeAtomic, writeJson } from './store.mjs';
 import { fmtDate, nowSecs, parseDateTime, parseTimeLimit } from './timefmt.mjs';
 
 const req = (long, short) => ({ long, short, arg: 'required' });
@@ -320,14 +320,7 @@ function submit(argv, cli, positionals) {
   });
 
   // FAKE_SLURM_NO_RUN=1: the job is only recorded; fake-slurm-admin set-state moves it along.
-  if (!rec.no_run) {
-    const supervisorPid = spawnSupervisor(rec.id);
-    updateJob(rec.id, (r) => {
-      if (r.supervisor_pid) return false;
-      r.supervisor_pid = supervisorPid;
-      return true;
-    });
-  }
+  if (!rec.no_run) handToSlurmd(rec.id);
 
   if (fault && fault.accepted) {
     sleepSync(fault.delayMs);

@@ -1,12 +1,12 @@
-// One supervisor per job (the fake's slurmd + slurmstepd): waits while the job pends, runs the
-// batch script, enforces the (scaled) time limit and --signal, records how the job ended.
-// Started detached by sbatch: it survives sbatch and whoever called sbatch.
+// A job's supervision (the fake's slurmstepd): waits while the job pends, runs the batch script,
+// enforces the (scaled) time limit and --signal, records how the job ended. slurmd.mjs runs one
+// of these for every job handed to it, all in one process.
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { stderrPath, stdinPath, stdoutPath } from './patterns.mjs';
 import { config, stateDir } from './config.mjs';
-import { isSupervisor } from './controller.mjs';
+import { isSlurmd } from './controller.mjs';
 import { evaluateDependency, jobDb } from './deps.mjs';
 import { signalJob, jobProcesses } from './procs.mjs';
 import { signalNumber } from './signals.mjs';
@@ -14,10 +14,9 @@ import { isTerminal } from './states.mjs';
 import { listJobs, paths, readJob, readJson, updateJob, withLock } from './store.mjs';
 import { fmtDate, nowSecs } from './timefmt.mjs';
 
-const id = Number(process.argv[2]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function log(msg) {
+function log(id, msg) {
   try {
     mkdirSync(paths.logs(), { recursive: true });
     appendFileSync(join(paths.logs(), `supervisor-${id}.log`), `${new Date().toISOString()} ${msg}\n`);
@@ -26,11 +25,11 @@ function log(msg) {
   }
 }
 
-/** Claim the job: refuse to run if another live supervisor owns it. */
-function claim() {
+/** Claim the job: refuse to run if another live slurmd owns it. */
+function claim(id) {
   return updateJob(id, (r) => {
-    if (r.supervisor_pid && r.supervisor_pid !== process.pid && isSupervisor(r.supervisor_pid, id)) {
-      throw new Error('another supervisor owns this job');
+    if (r.supervisor_pid && r.supervisor_pid !== process.pid && isSlurmd(r.supervisor_pid)) {
+      throw new Error('another slurmd owns this job');
     }
     r.supervisor_pid = process.pid;
   });
@@ -54,7 +53,7 @@ function assess(rec, db) {
   return { reason: 'None', display: null };
 }
 
-function noteReason(v) {
+function noteReason(id, v) {
   updateJob(id, (r) => {
     if (r.state !== 'PENDING') return false;
     if (r.reason === v.reason && (r.dependency_display ?? null) === v.display) return false;
@@ -68,12 +67,12 @@ function noteReason(v) {
  * The cheap check runs unlocked; a job that looks runnable is confirmed under the scheduler
  * lock, so two singleton jobs (or the MaxRunning limit) can never both start.
  */
-function schedule() {
+function schedule(id) {
   const rec = readJob(id);
   if (!rec || rec.state !== 'PENDING') return 'gone';
   const v = assess(rec, jobDb(readJob, listJobs));
   if (v.reason !== 'None') {
-    noteReason(v);
+    noteReason(id, v);
     return 'wait';
   }
   return withLock('sched', () => {
@@ -81,7 +80,7 @@ function schedule() {
     if (!fresh || fresh.state !== 'PENDING') return 'gone';
     const v2 = assess(fresh, jobDb(readJob, listJobs));
     if (v2.reason !== 'None') {
-      noteReason(v2);
+      noteReason(id, v2);
       return 'wait';
     }
     const now = nowSecs();
@@ -99,7 +98,7 @@ function schedule() {
 }
 
 function jobEnv(rec) {
-  const base = readJson(paths.env(id)) || {};
+  const base = readJson(paths.env(rec.id)) || {};
   const cpus = rec.cpus_per_task || 1;
   const env = {
     ...base,
@@ -162,6 +161,7 @@ function stepdNotice(rec, why) {
 }
 
 async function runJob(rec) {
+  const id = rec.id;
   let cwd = rec.workdir;
   const notes = [];
   if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
@@ -177,8 +177,8 @@ async function runJob(rec) {
     errFd = stderrPath(rec) === stdoutPath(rec) ? outFd : openOutput(stderrPath(rec), append);
     if (stdinPath(rec)) inFd = openSync(stdinPath(rec), 'r');
   } catch (e) {
-    log(`cannot open output: ${e.message}`);
-    finish({ code: 1, signal: null }, 'FAILED');
+    log(id, `cannot open output: ${e.message}`);
+    finish(id, { code: 1, signal: null }, 'FAILED');
     return;
   }
   for (const n of notes) appendFileSync(stderrPath(rec), n);
@@ -192,14 +192,14 @@ async function runJob(rec) {
       stdio: [inFd, outFd, errFd],
     });
   } catch (e) {
-    log(`spawn failed: ${e.message}`);
-    finish({ code: 1, signal: null }, 'FAILED');
+    log(id, `spawn failed: ${e.message}`);
+    finish(id, { code: 1, signal: null }, 'FAILED');
     return;
   }
   const exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal }));
     child.on('error', (e) => {
-      log(`exec failed: ${e.message}`);
+      log(id, `exec failed: ${e.message}`);
       resolve({ code: 1, signal: null, error: true });
     });
   });
@@ -234,7 +234,7 @@ async function runJob(rec) {
     if (rec.signal && !signalled && limitMs !== Infinity && elapsed >= limitMs - rec.signal.secs * 1000 * config.timeScale) {
       signalled = true;
       const n = signalJob({ ...rec, pid: child.pid }, rec.signal.sig, rec.signal.batchOnly ? 'batch' : 'steps');
-      log(`--signal ${rec.signal.sig} delivered to ${n} process(es)` + (rec.signal.batchOnly ? '' : ' (no B: means job steps only; the fake has no srun steps)'));
+      log(id, `--signal ${rec.signal.sig} delivered to ${n} process(es)` + (rec.signal.batchOnly ? '' : ' (no B: means job steps only; the fake has no srun steps)'));
     }
     if (!ending && elapsed >= limitMs) {
       updateJob(id, (r) => {
@@ -269,11 +269,11 @@ async function runJob(rec) {
     while (jobProcesses(stragglers).length && Date.now() < until) await sleep(50);
     signalJob(stragglers, 'SIGKILL');
   }
-  finish(result, null);
+  finish(id, result, null);
 }
 
 /** Record how the batch shell ended. Keeps a state someone else already decided. */
-function finish(result, forced) {
+function finish(id, result, forced) {
   const sigNum = result.signal ? signalNumber(result.signal) || 0 : 0;
   // Slurm 22.05 keeps 7 bits of an exit status: 143 (a shell's `wait` on a child killed by
   // SIGTERM) reads 15:0, 128 reads 0:0 — still FAILED (measured on the real cluster).
@@ -294,13 +294,14 @@ function finish(result, forced) {
   });
 }
 
-async function main() {
-  if (!Number.isInteger(id) || !readJob(id)) return;
-  claim();
-  log(`supervising job ${id} (pid ${process.pid})`);
+/** Supervises job `id` to its end; resolves when there is nothing more to do for it. */
+export async function supervise(id) {
+  if (!readJob(id)) return;
+  claim(id);
+  log(id, `supervising job ${id} (slurmd pid ${process.pid})`);
   const waitingSince = Date.now();
   for (;;) {
-    const st = schedule();
+    const st = schedule(id);
     if (st === 'gone') return;
     if (st === 'run') break;
     // Poll briskly at first, then ease off so many pending jobs stay cheap.
@@ -311,7 +312,7 @@ async function main() {
   await runJob(rec);
 }
 
-main().catch((e) => {
-  log(`supervisor failed: ${e && e.stack ? e.stack : e}`);
-  process.exitCode = 1;
-});
+/** For the log when supervise() throws. */
+export function logFailure(id, e) {
+  log(id, `supervisor failed: ${e && e.stack ? e.stack : e}`);
+}

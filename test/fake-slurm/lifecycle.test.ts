@@ -189,6 +189,29 @@ describe('admin', () => {
     expect(c.run('squeue', ['-h', '-t', 'all', '-o', '%i %t']).stdout).toBe(`${a} NF\n${b} PR\n`);
   });
 
+  it('one slurmd runs every job; when it dies, its running jobs are NODE_FAIL and a pending one runs under a new slurmd', async () => {
+    const a = c.submit(['--wrap', 'sleep 30']);
+    const b = c.submit(['--wrap', 'sleep 30']);
+    const later = c.submit(['-d', `afterany:${a}`, '--wrap', 'echo ran']);
+    const ra = await c.waitJob(a, (j) => j.state === 'RUNNING' && Boolean(j.pid));
+    const rb = await c.waitJob(b, (j) => j.state === 'RUNNING' && Boolean(j.pid));
+    const slurmd = ra.supervisor_pid as number;
+    expect(alive(slurmd)).toBe(true);
+    expect(rb.supervisor_pid).toBe(slurmd);
+    expect(c.job(later)).toMatchObject({ state: 'PENDING', supervisor_pid: slurmd });
+
+    process.kill(slurmd, 'SIGKILL'); // the node goes away
+    await sleep(100);
+    expect(c.run('squeue', ['-h', '-t', 'all', '-o', '%i %T %r']).code).toBe(0); // the next command notices
+    expect(c.job(a)).toMatchObject({ state: 'NODE_FAIL', reason: 'NodeDown' });
+    expect(c.job(b)).toMatchObject({ state: 'NODE_FAIL', reason: 'NodeDown' });
+    expect(alive(ra.pid as number)).toBe(false);
+    const done = await c.waitJob(later);
+    expect(done).toMatchObject({ state: 'COMPLETED' });
+    expect(done.supervisor_pid).not.toBe(slurmd);
+    expect(c.read(`slurm-${later}.out`)).toBe('ran\n');
+  });
+
   it('reset kills everything and wipes the state', async () => {
     const id = c.submit(['--wrap', 'sleep 30']);
     const j = await c.waitJob(id, (x) => Boolean(x.pid));
