@@ -6,7 +6,7 @@
 import { readFileSync, rmSync, chmodSync, closeSync, openSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { config, currentUser, stateDir } from './config.mjs';
-import { list } from './cli.mjs';
+import { list, readStdin } from './cli.mjs';
 import { ensureDirs, jobIds, paths, updateJob, withLock, writeAtomic, writeJob } from './store.mjs';
 import { nowSecs, parseTimeLimit } from './timefmt.mjs';
 
@@ -179,13 +179,13 @@ export function setStates(ids, state, { exitCode = null, reason = null } = {}) {
 
 /** Ids from a file: whitespace/comma separated, ranges allowed; `-` is stdin. */
 export function readIdsFile(file) {
-  const text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  const text = file === '-' ? readStdin('utf8') : readFileSync(resolve(file), 'utf8');
   return parseIds(text.split(/\s+/).filter(Boolean));
 }
 
 /** Specs from a file: a JSON array or JSON lines; `-` is stdin. */
 export function readSpecsFile(file) {
-  const text = readFileSync(file === '-' ? 0 : file, 'utf8').trim();
+  const text = (file === '-' ? readStdin('utf8') : readFileSync(resolve(file), 'utf8')).trim();
   if (!text) return [];
   if (text.startsWith('[')) return JSON.parse(text);
   return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));

@@ -1,25 +1,35 @@
-// Shared entry point for the bin/ shims: run a command, map errors to Slurm-like exits.
+// Shared entry point for the commands: run one, map errors to Slurm-like exits. A command runs
+// in a process of its own (bin/ without slurmctld) or in a slurmctld worker for a caller
+// (callerIo), so it writes through out/err and reads its caller's stdin through readStdin.
+import { readFileSync } from 'node:fs';
 import { checkFault } from './faults.mjs';
 import { getopt, lastValues, UsageError } from './getopt.mjs';
 
-export const out = (s) => process.stdout.write(s);
-export const err = (s) => process.stderr.write(s.endsWith('\n') ? s : s + '\n');
+let io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), stdin: 0 };
 
-/** fn(argv) returns the exit code (or a promise of it). */
-export async function run(prog, fn) {
+export const out = (s) => io.out(s);
+export const err = (s) => io.err(s.endsWith('\n') ? s : s + '\n');
+/** The caller's stdin, whole (sbatch's script, `-` for a file of ids or specs). */
+export const readStdin = (encoding) => readFileSync(io.stdin, encoding);
+
+/** Where out/err go and where stdin is, for the commands run next (slurmctld's workers). */
+export function callerIo(next) {
+  io = next;
+}
+
+/** fn(argv) returns the exit code (or a promise of it); resolves to the code to exit with. */
+export async function execute(prog, fn, argv) {
   try {
-    const code = await fn(process.argv.slice(2));
-    process.exitCode = code ?? 0;
+    return (await fn(argv)) ?? 0;
   } catch (e) {
     if (e instanceof UsageError) {
       err(e.message);
       err(`Try "${prog} --help" for more information`);
-      process.exitCode = 1;
     } else {
       err(`${prog}: error: ${e && e.message ? e.message : e}`);
       if (process.env.FAKE_SLURM_DEBUG) err(String(e && e.stack));
-      process.exitCode = 1;
     }
+    return 1;
   }
 }
 

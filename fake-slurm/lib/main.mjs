@@ -1,5 +1,5 @@
 // Dispatch for the bin/ shims: each shim only names its command.
-import { run } from './cli.mjs';
+import { execute } from './cli.mjs';
 
 const COMMANDS = {
   sbatch: async () => (await import('./sbatch.mjs')).sbatchMain,
@@ -10,7 +10,12 @@ const COMMANDS = {
   'fake-slurm-admin': async () => (await import('./admin.mjs')).adminMain,
 };
 
+/** Runs command `name` on argv; resolves to its exit code. */
+export async function command(name, argv) {
+  return execute(name, await COMMANDS[name](), argv);
+}
+
+/** A bin/ shim's process: this process's arguments, stdin and exit code. */
 export async function main(name) {
-  const fn = await COMMANDS[name]();
-  await run(name, fn);
+  process.exitCode = await command(name, process.argv.slice(2));
 }

@@ -2,7 +2,7 @@
 import { chmodSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { config, currentUser, stateDir } from './config.mjs';
-import { err, out, parseCommand } from './cli.mjs';
+import { err, out, parseCommand, readStdin } from './cli.mjs';
 import { handToSlurmd, sweep } from './controller.mjs';
 import { parseDependency } from './deps.mjs';
 import { evalFault, maxSubmit } from './faults.mjs';
@@ -88,13 +88,13 @@ function readScript(positional, wrap) {
   const path = positional[0];
   if (path !== undefined) {
     try {
-      buf = readFileSync(path);
+      buf = readFileSync(resolve(path));
     } catch {
       fail(`Unable to open file ${path}`);
     }
   } else {
     try {
-      buf = readFileSync(0);
+      buf = readStdin();
     } catch {
       buf = Buffer.alloc(0);
     }

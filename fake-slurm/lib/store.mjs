@@ -14,6 +14,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { config, stateDir } from './config.mjs';
 
 export const paths = {
@@ -42,7 +43,7 @@ export function sleepSync(ms) {
 
 let tmpCounter = 0;
 export function writeAtomic(path, text) {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}-${tmpCounter++}`;
+  const tmp = `${path}.tmp-${process.pid}-${threadId}-${Date.now()}-${tmpCounter++}`; // slurmctld's workers share a pid
   const fd = openSync(tmp, 'w');
   try {
     writeSync(fd, text);
