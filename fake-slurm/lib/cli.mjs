@@ -9,8 +9,22 @@ let io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write
 
 export const out = (s) => io.out(s);
 export const err = (s) => io.err(s.endsWith('\n') ? s : s + '\n');
+/**
+ * A slurmctld worker cannot read its caller's stdin when it is a socket (node's child_process
+ * makes stdio pipes of socketpairs, and /proc/PID/fd/0 cannot open those): the command must run in
+ * the caller's own process instead. Thrown before the command has changed anything.
+ */
+export class OwnProcessNeeded extends Error {}
+
 /** The caller's stdin, whole (sbatch's script, `-` for a file of ids or specs). */
-export const readStdin = (encoding) => readFileSync(io.stdin, encoding);
+export function readStdin(encoding) {
+  try {
+    return readFileSync(io.stdin, encoding);
+  } catch (e) {
+    if (e.code === 'ENXIO' && typeof io.stdin === 'string') throw new OwnProcessNeeded(`${io.stdin} is a socket`);
+    throw e;
+  }
+}
 
 /** Where out/err go and where stdin is, for the commands run next (slurmctld's workers). */
 export function callerIo(next) {
@@ -22,6 +36,7 @@ export async function execute(prog, fn, argv) {
   try {
     return (await fn(argv)) ?? 0;
   } catch (e) {
+    if (e instanceof OwnProcessNeeded) throw e;
     if (e instanceof UsageError) {
       err(e.message);
       err(`Try "${prog} --help" for more information`);

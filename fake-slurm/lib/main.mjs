@@ -1,4 +1,4 @@
-// Dispatch for the bin/ shims: each shim only names its command.
+// The commands by name: run.mjs (a process of its own) and slurmctld's workers run them.
 import { execute } from './cli.mjs';
 
 const COMMANDS = {
@@ -13,9 +13,4 @@ const COMMANDS = {
 /** Runs command `name` on argv; resolves to its exit code. */
 export async function command(name, argv) {
   return execute(name, await COMMANDS[name](), argv);
-}
-
-/** A bin/ shim's process: this process's arguments, stdin and exit code. */
-export async function main(name) {
-  process.exitCode = await command(name, process.argv.slice(2));
 }

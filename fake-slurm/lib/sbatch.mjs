@@ -2,7 +2,7 @@
 import { chmodSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { config, currentUser, stateDir } from './config.mjs';
-import { err, out, parseCommand, readStdin } from './cli.mjs';
+import { err, out, OwnProcessNeeded, parseCommand, readStdin } from './cli.mjs';
 import { handToSlurmd, sweep } from './controller.mjs';
 import { parseDependency } from './deps.mjs';
 import { evalFault, maxSubmit } from './faults.mjs';
@@ -95,7 +95,8 @@ function readScript(positional, wrap) {
   } else {
     try {
       buf = readStdin();
-    } catch {
+    } catch (e) {
+      if (e instanceof OwnProcessNeeded) throw e;
       buf = Buffer.alloc(0);
     }
   }

@@ -1,0 +1,39 @@
+// Where the state dir's slurmctld listens, and starting one when none does.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stateDir } from './config.mjs';
+import { pidAlive, sleepSync, withLock } from './store.mjs';
+
+const SLURMCTLD = fileURLToPath(new URL('./slurmctld.mjs', import.meta.url));
+
+/** "PORT PID": written by slurmctld once it listens, removed when it stops. */
+export const slurmctldFile = () => join(stateDir(), 'slurmctld.port');
+
+/** The pid of this state dir's live slurmctld, or null. */
+function liveSlurmctld() {
+  try {
+    const pid = Number(readFileSync(slurmctldFile(), 'utf8').split(' ')[1]);
+    return pidAlive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith('slurmctld.mjs')) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Start a slurmctld for this state dir unless one runs (or is starting: the lock covers the gap). */
+export function ensureSlurmctld() {
+  if (liveSlurmctld()) return;
+  withLock('slurmctld', () => {
+    if (liveSlurmctld()) return;
+    const child = spawn(process.execPath, [SLURMCTLD], {
+      detached: true,
+      stdio: 'ignore',
+      cwd: '/',
+      env: { ...process.env, FAKE_SLURM_DIR: stateDir() },
+    });
+    child.unref();
+    // Wait (briefly) until it listens, so that two commands never start two.
+    for (let t = 0; t < 100 && !liveSlurmctld(); t++) sleepSync(20);
+  });
+}

@@ -1,0 +1,113 @@
+// The fake's slurmctld: one process per state dir answers the bin/ shims (bash, see shim.bash)
+// over localhost TCP, so a squeue costs a bash process instead of a node one (~100 ms of CPU to
+// start). Each request runs in a worker thread with the caller's arguments, environment, working
+// directory and stdin (read from /proc/<caller>/...), through the same command code as run.mjs.
+// Started by run.mjs when a shim found none; exits after IDLE_MS without a request.
+//   node slurmctld.mjs
+import { existsSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import { stateDir } from './config.mjs';
+import { slurmctldFile } from './ctld.mjs';
+import { ensureDirs, writeAtomic } from './store.mjs';
+
+const IDLE_MS = 30_000;
+const SPARE_WORKERS = 4;
+const WORKER = new URL('./ctld-worker.mjs', import.meta.url);
+
+/** Workers waiting for a request; each runs one request at a time (a command may block its thread). */
+const spare = [];
+let lastRequest = Date.now();
+let closing = false;
+
+/** [pid, command, argc, ...args], each NUL-terminated; null until all of it has arrived. */
+function parseRequest(buf) {
+  const fields = [];
+  let at = 0;
+  for (let nul = buf.indexOf(0, at); nul !== -1; nul = buf.indexOf(0, at)) {
+    fields.push(buf.toString('utf8', at, nul));
+    at = nul + 1;
+    if (fields.length >= 3 && fields.length === 3 + Number(fields[2])) {
+      return { pid: Number(fields[0]), name: fields[1], argv: fields.slice(3) };
+    }
+  }
+  return null;
+}
+
+/** What the caller's own process would have had: its environment and working directory. */
+function callerContext(req) {
+  const env = {};
+  for (const kv of readFileSync(`/proc/${req.pid}/environ`, 'utf8').split('\0')) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return { ...req, env, cwd: readlinkSync(`/proc/${req.pid}/cwd`), stdin: `/proc/${req.pid}/fd/0` };
+}
+
+function runInWorker(ctx) {
+  const w = spare.pop() ?? new Worker(WORKER);
+  return new Promise((resolve) => {
+    const onError = (e) => {
+      w.off('message', onMessage);
+      resolve({ code: 1, stdout: '', stderr: `${ctx.name}: error: ${e && e.message ? e.message : e}\n` });
+    };
+    const onMessage = (result) => {
+      w.off('error', onError);
+      if (!closing && spare.length < SPARE_WORKERS) spare.push(w);
+      else w.terminate();
+      resolve(result);
+    };
+    w.once('message', onMessage);
+    w.once('error', onError);
+    w.postMessage(ctx);
+  });
+}
+
+async function serve(sock, req) {
+  lastRequest = Date.now();
+  let ctx;
+  try {
+    ctx = callerContext(req);
+  } catch {
+    sock.destroy(); // the caller is gone
+    return;
+  }
+  const { code, stdout, stderr } = await runInWorker(ctx);
+  lastRequest = Date.now();
+  const out = Buffer.from(stdout);
+  const err = Buffer.from(stderr);
+  sock.end(Buffer.concat([Buffer.from(`${code} ${err.length} ${out.length}\n`), err, out]));
+}
+
+const server = createServer((sock) => {
+  let buf = Buffer.alloc(0);
+  sock.on('error', () => undefined);
+  const onData = (d) => {
+    buf = Buffer.concat([buf, d]);
+    const req = parseRequest(buf);
+    if (!req) return;
+    sock.off('data', onData);
+    serve(sock, req);
+  };
+  sock.on('data', onData);
+});
+
+server.listen(0, '127.0.0.1', () => {
+  ensureDirs();
+  writeAtomic(slurmctldFile(), `${server.address().port} ${process.pid}\n`);
+});
+
+/** Idle, or the state dir is gone: stop taking requests (the shims then run commands themselves). */
+const check = setInterval(() => {
+  const wiped = !existsSync(stateDir()); // fake-slurm-admin reset, a test's sandbox removed
+  if (!wiped && Date.now() - lastRequest < IDLE_MS) return;
+  closing = true;
+  clearInterval(check);
+  try {
+    if (readFileSync(slurmctldFile(), 'utf8').split(' ')[1]?.trim() === String(process.pid)) rmSync(slurmctldFile());
+  } catch {
+    /* already gone */
+  }
+  server.close();
+  for (const w of spare.splice(0)) w.terminate();
+}, 1000);

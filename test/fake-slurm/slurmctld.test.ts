@@ -1,0 +1,85 @@
+// The commands answered by one slurmctld process: what each caller sees is what its own process
+// would have seen (arguments, environment, working directory, stdin of every kind), and a
+// slurmctld that is gone only costs a process of its own.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BIN, FakeCluster, sleep } from './helpers.js';
+
+let c: FakeCluster;
+beforeEach(() => {
+  c = new FakeCluster();
+});
+afterEach(() => c.cleanup());
+
+const portFile = () => join(c.env.FAKE_SLURM_DIR!, 'slurmctld.port');
+
+async function slurmctldPid(): Promise<number> {
+  for (let t = 0; t < 100 && !existsSync(portFile()); t++) await sleep(50);
+  const pid = Number(readFileSync(portFile(), 'utf8').split(' ')[1]);
+  expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('slurmctld.mjs');
+  return pid;
+}
+
+/** sbatch with the script on a stdin that is a socket, as node's child_process (and execa) give it. */
+function sbatchFromSocket(script: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(join(BIN, 'sbatch'), ['--parsable'], { cwd: c.work, env: c.env, stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`sbatch exit ${code}`))));
+    p.stdin.end(script);
+  });
+}
+
+describe('slurmctld', () => {
+  it('answers with the caller’s working directory, environment and stdin (pipe, file or socket)', async () => {
+    expect(c.run('squeue', ['-h']).code).toBe(0); // the first command starts it
+    const pid = await slurmctldPid();
+
+    // A relative script path and SBATCH_* variables: the caller's cwd and environment.
+    mkdirSync(join(c.work, 'sub'));
+    c.script('sub/job.sh', '#!/bin/sh\necho "in $(pwd) as $SLURM_JOB_NAME"\n');
+    const byPath = c.submit(['job.sh'], { cwd: join(c.work, 'sub'), env: { SBATCH_JOB_NAME: 'from-env' } });
+    // Piped stdin (spawnSync's input) and a socket (spawn's stdio pipe, as execa).
+    const piped = c.submit([], { input: '#!/bin/sh\necho piped\n' });
+    const socket = Number(await sbatchFromSocket('#!/bin/sh\necho socket\n'));
+    writeFileSync(join(c.dir, 'in.sh'), '#!/bin/sh\necho file\n');
+    const fd = openSync(join(c.dir, 'in.sh'), 'r');
+    const fromFile = Number(spawnSync(join(BIN, 'sbatch'), ['--parsable'], { cwd: c.work, env: c.env, stdio: [fd, 'pipe', 'inherit'], encoding: 'utf8' }).stdout.trim());
+    closeSync(fd);
+
+    for (const id of [byPath, piped, socket, fromFile]) await c.waitJob(id);
+    expect(c.job(byPath)).toMatchObject({ name: 'from-env', workdir: join(c.work, 'sub'), state: 'COMPLETED' });
+    expect(readFileSync(join(c.work, 'sub', `slurm-${byPath}.out`), 'utf8')).toBe(`in ${join(c.work, 'sub')} as from-env\n`);
+    expect(c.read(`slurm-${piped}.out`)).toBe('piped\n');
+    expect(c.read(`slurm-${socket}.out`)).toBe('socket\n');
+    expect(c.read(`slurm-${fromFile}.out`)).toBe('file\n');
+    // Output formats from the environment, exit codes and stderr as from a process of its own.
+    expect(c.run('squeue', ['-h', '-t', 'all'], { env: { SQUEUE_FORMAT: '%i %T' } }).stdout).toBe(`${byPath} COMPLETED\n${piped} COMPLETED\n${socket} COMPLETED\n${fromFile} COMPLETED\n`);
+    expect(c.run('squeue', ['--nosuch'])).toEqual({ code: 1, stdout: '', stderr: 'squeue: unrecognized option \'--nosuch\'\nTry "squeue --help" for more information\n' });
+    expect(await slurmctldPid()).toBe(pid); // one slurmctld answered all of it
+  });
+
+  it('a slurmctld that is gone costs a process of its own, which starts the next one', async () => {
+    c.run('squeue', ['-h']);
+    const first = await slurmctldPid();
+    process.kill(first, 'SIGKILL');
+    await sleep(100);
+    const id = c.submit(['--wrap', 'echo after']);
+    expect((await c.waitJob(id)).state).toBe('COMPLETED');
+    expect(c.read(`slurm-${id}.out`)).toBe('after\n');
+    const next = await slurmctldPid();
+    expect(next).not.toBe(first);
+    expect(c.run('sacct', ['-X', '-n', '-P', '-o', 'JobIDRaw,State', '-j', String(id)]).stdout).toBe(`${id}|COMPLETED\n`);
+  });
+
+  it('FAKE_SLURM_NO_SLURMCTLD=1: every command in a process of its own, none started', async () => {
+    const id = c.submit(['--wrap', 'true'], { env: { FAKE_SLURM_NO_SLURMCTLD: '1' } });
+    expect(c.run('squeue', ['-h', '-o', '%i'], { env: { FAKE_SLURM_NO_SLURMCTLD: '1' } }).code).toBe(0);
+    await c.waitJob(id);
+    expect(existsSync(portFile())).toBe(false);
+  });
+});
