@@ -43,7 +43,9 @@ export function handToSlurmd(id, give = (r) => !r.supervisor_pid) {
         stdio: 'ignore',
         env: { ...process.env, FAKE_SLURM_DIR: stateDir() },
       });
+      child.on('error', () => undefined); // reported below: no pid
       child.unref();
+      if (!child.pid) throw new Error('cannot start slurmd');
       pid = child.pid;
       writeAtomic(file, `${pid}\n`);
     }

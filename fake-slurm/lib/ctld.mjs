@@ -32,6 +32,7 @@ export function ensureSlurmctld() {
       cwd: '/',
       env: { ...process.env, FAKE_SLURM_DIR: stateDir() },
     });
+    child.on('error', () => undefined); // none started: the next command tries again
     child.unref();
     // Wait (briefly) until it listens, so that two commands never start two.
     for (let t = 0; t < 100 && !liveSlurmctld(); t++) sleepSync(20);

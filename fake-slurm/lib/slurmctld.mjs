@@ -44,8 +44,14 @@ function callerContext(req) {
   return { ...req, env, cwd: readlinkSync(`/proc/${req.pid}/cwd`), stdin: `/proc/${req.pid}/fd/0` };
 }
 
+function newWorker() {
+  const w = new Worker(WORKER);
+  w.on('error', () => spare.includes(w) && spare.splice(spare.indexOf(w), 1)); // a crashed worker is not reused
+  return w;
+}
+
 function runInWorker(ctx) {
-  const w = spare.pop() ?? new Worker(WORKER);
+  const w = spare.pop() ?? newWorker();
   return new Promise((resolve) => {
     const onError = (e) => {
       w.off('message', onMessage);
