@@ -16,7 +16,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Job id → its supervision, while it lasts. */
 const supervising = new Map();
-/** Ids already seen not to be this slurmd's, or ended: not read again. */
+/**
+ * Ids that will never be this slurmd's to run: ended, or recorded not to run. A job another slurmd
+ * has is read again: it comes here when that one dies, and a job may be read here before
+ * handToSlurmd has written this pid into it.
+ */
 const done = new Set();
 
 /** Jobs handed to this process and not yet supervised. */
@@ -26,9 +30,8 @@ function newJobs() {
     if (supervising.has(id) || done.has(id)) continue;
     const r = readJob(id);
     if (!r || typeof r.id !== 'number') continue; // still being created
-    if (r.supervisor_pid === process.pid && (isActive(r) || r.completing)) found.push(id);
-    else if (r.supervisor_pid && r.supervisor_pid !== process.pid) done.add(id); // another's for good
-    else if (!isActive(r) && !r.completing) done.add(id);
+    if (r.no_run || !isActive(r)) done.add(id);
+    else if (r.supervisor_pid === process.pid) found.push(id);
   }
   return found;
 }

@@ -206,10 +206,28 @@ describe('admin', () => {
     expect(c.job(a)).toMatchObject({ state: 'NODE_FAIL', reason: 'NodeDown' });
     expect(c.job(b)).toMatchObject({ state: 'NODE_FAIL', reason: 'NodeDown' });
     expect(alive(ra.pid as number)).toBe(false);
-    // Commands keep coming, as a monitor's polls do: any of them would hand the job over again.
-    const done = await c.waitJob(later, (j) => c.run('squeue', ['-h']).code === 0 && !['PENDING', 'RUNNING'].includes(j.state) && !j.completing);
+    const done = await c.waitJob(later);
     expect(done).toMatchObject({ state: 'COMPLETED' });
     expect(done.supervisor_pid).not.toBe(slurmd);
+    expect(c.read(`slurm-${later}.out`)).toBe('ran\n');
+  });
+
+  it('a pending job of a dead slurmd goes to a live one that had already seen it as another\'s', async () => {
+    const a = c.submit(['--wrap', 'sleep 30']);
+    const later = c.submit(['-d', `afterany:${a}`, '--wrap', 'echo ran']);
+    const ra = await c.waitJob(a, (j) => j.state === 'RUNNING' && Boolean(j.pid));
+    // Other tunables, another slurmd; once its job runs, it has read `later` (then slurmd ra's).
+    const other = { FAKE_SLURM_CLUSTER_NAME: 'other' };
+    const b = c.submit(['--wrap', 'sleep 30'], { env: other });
+    const rb = await c.waitJob(b, (j) => j.state === 'RUNNING' && Boolean(j.pid));
+    expect(rb.supervisor_pid).not.toBe(ra.supervisor_pid);
+
+    process.kill(ra.supervisor_pid as number, 'SIGKILL');
+    await sleep(100);
+    expect(c.run('squeue', ['-h'], { env: other }).code).toBe(0); // hands `later` to b's slurmd, alive
+    expect(c.job(a)).toMatchObject({ state: 'NODE_FAIL' });
+    const done = await c.waitJob(later);
+    expect(done).toMatchObject({ state: 'COMPLETED', supervisor_pid: rb.supervisor_pid });
     expect(c.read(`slurm-${later}.out`)).toBe('ran\n');
   });
 
