@@ -11,13 +11,22 @@ const SLURMCTLD = fileURLToPath(new URL('./slurmctld.mjs', import.meta.url));
 /** "PORT PID": written by slurmctld once it listens, removed when it stops. */
 export const slurmctldFile = () => join(stateDir(), 'slurmctld.port');
 
-/** The pid of this state dir's live slurmctld, or null. */
-function liveSlurmctld() {
+/** The pid slurmctld.port names, or null when there is none. */
+export function slurmctldPidInFile() {
   try {
-    const pid = Number(readFileSync(slurmctldFile(), 'utf8').split(' ')[1]);
-    return pidAlive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith('slurmctld.mjs')) ? pid : null;
+    return Number(readFileSync(slurmctldFile(), 'utf8').split(' ')[1]) || null;
   } catch {
     return null;
+  }
+}
+
+/** The pid of this state dir's live slurmctld, or null. */
+function liveSlurmctld() {
+  const pid = slurmctldPidInFile();
+  try {
+    return pid && pidAlive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith('slurmctld.mjs')) ? pid : null;
+  } catch {
+    return null; // gone meanwhile
   }
 }
 

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { stateDir } from './config.mjs';
-import { slurmctldFile } from './ctld.mjs';
+import { slurmctldFile, slurmctldPidInFile } from './ctld.mjs';
 import { ensureDirs, writeAtomic } from './store.mjs';
 
 const IDLE_MS = 30_000;
@@ -109,11 +109,7 @@ const check = setInterval(() => {
   if (!wiped && Date.now() - lastRequest < IDLE_MS) return;
   closing = true;
   clearInterval(check);
-  try {
-    if (readFileSync(slurmctldFile(), 'utf8').split(' ')[1]?.trim() === String(process.pid)) rmSync(slurmctldFile());
-  } catch {
-    /* already gone */
-  }
+  if (slurmctldPidInFile() === process.pid) rmSync(slurmctldFile(), { force: true });
   server.close();
   for (const w of spare.splice(0)) w.terminate();
 }, 1000);

@@ -275,7 +275,6 @@ function settle(patches: Patch[], later: Later[], key: string, ev: EvalState, ve
   return false;
 }
 
-
 function trackedJob(m: Monitor, key: string, ev: EvalState): TrackedJob {
   return { jobId: ev.job_id ?? '', comment: evalComment(m.experimentId, key), submitted: ev.submitted };
 }
