@@ -2,11 +2,12 @@
 import { mkdirSync, mkdtempSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 describe('acquireMonitorLock', () => {
   it('takes over a lock stamped a year ahead once its stamp has not moved for the stale period; a fresh one is never taken', async () => {
     process.env.RUN_INSPECT_LOCK_STALE_S = '2'; // read once, when the module loads
+    vi.resetModules(); // another file in this worker may have loaded it already
     const { acquireMonitorLock, MONITOR_LOCK_STALE_MS } = await import('../../src/state/lock.js');
     delete process.env.RUN_INSPECT_LOCK_STALE_S;
     expect(MONITOR_LOCK_STALE_MS).toBe(2_000);
