@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stateDir } from './config.mjs';
-import { pidAlive, sleepSync, withLock } from './store.mjs';
+import { pidAlive, sleepSync } from './store.mjs';
 
 const SLURMCTLD = fileURLToPath(new URL('./slurmctld.mjs', import.meta.url));
 
@@ -21,7 +21,7 @@ export function slurmctldPidInFile() {
 }
 
 /** The pid of this state dir's live slurmctld, or null. */
-function liveSlurmctld() {
+export function liveSlurmctld() {
   const pid = slurmctldPidInFile();
   try {
     return pid && pidAlive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith('slurmctld.mjs')) ? pid : null;
@@ -30,20 +30,19 @@ function liveSlurmctld() {
   }
 }
 
-/** Start a slurmctld for this state dir unless one runs (or is starting: the lock covers the gap). */
+/**
+ * Start a slurmctld for this state dir unless one runs, and wait (briefly) until it listens. Two
+ * callers may start two: the one that finds another already listening stops (slurmctld.mjs).
+ */
 export function ensureSlurmctld() {
   if (liveSlurmctld()) return;
-  withLock('slurmctld', () => {
-    if (liveSlurmctld()) return;
-    const child = spawn(process.execPath, [SLURMCTLD], {
-      detached: true,
-      stdio: 'ignore',
-      cwd: '/',
-      env: { ...process.env, FAKE_SLURM_DIR: stateDir() },
-    });
-    child.on('error', () => undefined); // none started: the next command tries again
-    child.unref();
-    // Wait (briefly) until it listens, so that two commands never start two.
-    for (let t = 0; t < 100 && !liveSlurmctld(); t++) sleepSync(20);
+  const child = spawn(process.execPath, [SLURMCTLD], {
+    detached: true,
+    stdio: 'ignore',
+    cwd: '/',
+    env: { ...process.env, FAKE_SLURM_DIR: stateDir() },
   });
+  child.on('error', () => undefined); // none started: the next command tries again
+  child.unref();
+  for (let t = 0; t < 100 && !liveSlurmctld(); t++) sleepSync(20);
 }

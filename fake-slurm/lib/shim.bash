@@ -1,14 +1,28 @@
 # Sourced by every bin/ command (bash) after it sets $cmd: asks the state dir's slurmctld to run
-# the command (no node process to start: ~5 ms instead of ~150), or runs it in a node process of
-# its own (run.mjs) when none answers. slurmctld reads this process's environment, working
-# directory and stdin from /proc, so the command sees what it would have seen run directly.
+# the command (no node process to start: ~5 ms instead of ~150), starting one if none runs; runs
+# it in a node process of its own (run.mjs) when none answers. slurmctld reads this process's
+# environment, working directory and stdin from /proc, so the command sees what it would have
+# seen run directly.
 # FAKE_SLURM_NO_SLURMCTLD=1: always a process of its own.
 dir=${FAKE_SLURM_DIR:-${TMPDIR:-/tmp}/fake-slurm-$UID}
 [[ $dir == /* ]] || dir=$PWD/$dir
 lib=${BASH_SOURCE[0]%/*}
-if [[ $FAKE_SLURM_NO_SLURMCTLD != 1 ]] && read -r port pid 2>/dev/null <"$dir/slurmctld.port" &&
-  mapfile -d '' -t argv0 2>/dev/null <"/proc/$pid/cmdline" && [[ ${argv0[1]} == */slurmctld.mjs ]] &&
-  { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
+# Connected on fd 3 to the state dir's live slurmctld (its pid in $pid), or false.
+slurmctld() {
+  read -r port pid 2>/dev/null <"$dir/slurmctld.port" &&
+    mapfile -d '' -t argv0 2>/dev/null <"/proc/$pid/cmdline" && [[ ${argv0[1]} == */slurmctld.mjs ]] &&
+    { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null
+}
+# None yet: start one (a node process once, not one per command) and wait until it listens.
+started() {
+  (cd / && FAKE_SLURM_DIR=$dir exec setsid node "$lib/slurmctld.mjs" </dev/null >/dev/null 2>&1 &)
+  for ((i = 0; i < 150; i++)); do
+    sleep 0.02
+    slurmctld && return
+  done
+  false
+}
+if [[ $FAKE_SLURM_NO_SLURMCTLD != 1 ]] && { slurmctld || started; }; then
   printf '%s\0' "$$" "$cmd" "$#" "$@" >&3
   # Once asked, never run it again here (an sbatch would submit twice): no answer is an error.
   # read -u, not <&3: stdin stays the caller's while slurmctld may still read it.

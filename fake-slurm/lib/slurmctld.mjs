@@ -2,14 +2,14 @@
 // over localhost TCP, so a squeue costs a bash process instead of a node one (~100 ms of CPU to
 // start). Each request runs in a worker thread with the caller's arguments, environment, working
 // directory and stdin (read from /proc/<caller>/...), through the same command code as run.mjs.
-// Started by run.mjs when a shim found none; exits after IDLE_MS without a request.
+// Started by the first shim (or run.mjs) that finds none; exits after IDLE_MS without a request.
 //   node slurmctld.mjs
 import { existsSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { stateDir } from './config.mjs';
-import { slurmctldFile, slurmctldPidInFile } from './ctld.mjs';
-import { ensureDirs, writeAtomic } from './store.mjs';
+import { liveSlurmctld, slurmctldFile, slurmctldPidInFile } from './ctld.mjs';
+import { ensureDirs, withLock, writeAtomic } from './store.mjs';
 
 const IDLE_MS = 30_000;
 const SPARE_WORKERS = 4;
@@ -98,9 +98,15 @@ const server = createServer((sock) => {
   sock.on('data', onData);
 });
 
+// Commands that found none at the same moment each start one: the first to be listening wins.
 server.listen(0, '127.0.0.1', () => {
   ensureDirs();
-  writeAtomic(slurmctldFile(), `${server.address().port} ${process.pid}\n`);
+  const won = withLock('slurmctld', () => {
+    if (liveSlurmctld()) return false;
+    writeAtomic(slurmctldFile(), `${server.address().port} ${process.pid}\n`);
+    return true;
+  });
+  if (!won) process.exit(0);
 });
 
 /** Idle, or the state dir is gone: stop taking requests (the shims then run commands themselves). */
@@ -109,7 +115,13 @@ const check = setInterval(() => {
   if (!wiped && Date.now() - lastRequest < IDLE_MS) return;
   closing = true;
   clearInterval(check);
-  if (slurmctldPidInFile() === process.pid) rmSync(slurmctldFile(), { force: true });
+  // Unlisted first, under the lock a new one takes to list itself: a command that finds this one
+  // closed starts a new one, and that one must not see this one as still serving.
+  try {
+    if (!wiped) withLock('slurmctld', () => slurmctldPidInFile() === process.pid && rmSync(slurmctldFile(), { force: true }));
+  } catch {
+    /* a lock held past its bound: the port is closed below, and the next command sees it */
+  }
   server.close();
   for (const w of spare.splice(0)) w.terminate();
 }, 1000);

@@ -1,8 +1,9 @@
 // The commands answered by one slurmctld process: what each caller sees is what its own process
-// would have seen (arguments, environment, working directory, stdin of every kind), and a
-// slurmctld that is gone only costs a process of its own.
+// would have seen (arguments, environment, working directory, stdin of every kind), and the first
+// command (or the first after one is gone) starts one.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, FakeCluster, sleep } from './helpers.js';
@@ -20,6 +21,17 @@ async function slurmctldPid(): Promise<number> {
   const pid = Number(readFileSync(portFile(), 'utf8').split(' ')[1]);
   expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('slurmctld.mjs');
   return pid;
+}
+
+/** The live slurmctld processes of a state dir. */
+function slurmctldsOf(dir: string): number[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('slurmctld.mjs') && readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`FAKE_SLURM_DIR=${dir}`);
+    } catch {
+      return false; // gone, or not ours to read
+    }
+  });
 }
 
 /** sbatch with the script on a stdin that is a socket, as node's child_process (and execa) give it. */
@@ -63,7 +75,7 @@ describe('slurmctld', () => {
     expect(await slurmctldPid()).toBe(pid); // one slurmctld answered all of it
   });
 
-  it('a slurmctld that is gone costs a process of its own, which starts the next one', async () => {
+  it('a slurmctld that is gone: the next command starts a new one, which answers it', async () => {
     c.run('squeue', ['-h']);
     const first = await slurmctldPid();
     process.kill(first, 'SIGKILL');
@@ -74,6 +86,17 @@ describe('slurmctld', () => {
     const next = await slurmctldPid();
     expect(next).not.toBe(first);
     expect(c.run('sacct', ['-X', '-n', '-P', '-o', 'JobIDRaw,State', '-j', String(id)]).stdout).toBe(`${id}|COMPLETED\n`);
+  });
+
+  it('commands that find none at the same moment each start one; one is left serving, and every command is answered once', async () => {
+    const runs = Array.from({ length: 6 }, (_, i) => execa(join(BIN, 'sbatch'), ['--parsable', '--wrap', `echo ${i}`], { cwd: c.work, env: c.env, extendEnv: false, reject: false }));
+    const ids = (await Promise.all(runs)).map((r) => (expect(r.exitCode).toBe(0), Number(r.stdout)));
+    expect(new Set(ids).size).toBe(6);
+    for (const id of ids) expect((await c.waitJob(id)).state).toBe('COMPLETED');
+    expect(c.run('squeue', ['-h', '-t', 'all', '-o', '%i']).stdout.trim().split('\n')).toHaveLength(6);
+    const serving = await slurmctldPid();
+    await sleep(300); // a loser stops once it sees the winner listed
+    expect(slurmctldsOf(c.env.FAKE_SLURM_DIR!)).toEqual([serving]);
   });
 
   it('FAKE_SLURM_NO_SLURMCTLD=1: every command in a process of its own, none started', async () => {
