@@ -22,13 +22,26 @@ started() {
   done
   false
 }
-if [[ $FAKE_SLURM_NO_SLURMCTLD != 1 ]] && { slurmctld || started; }; then
-  printf '%s\0' "$$" "$cmd" "$#" "$@" >&3
-  # Once asked, never run it again here (an sbatch would submit twice): no answer is an error.
+args=("$@")
+# Sends the request to the slurmctld on fd 3 and reads the answer's first line: the command's
+# stdin is the file $1, or this process's own (/proc/$$/fd/0) when $1 is empty. Once asked, never
+# run it again here (an sbatch would submit twice): no answer is an error (below).
+ask() {
+  printf '%s\0' "$$" "$1" "$cmd" "${#args[@]}" "${args[@]}" >&3
   # read -u, not <&3: stdin stays the caller's while slurmctld may still read it.
   read -r -u 3 code errn outn
-  # run-here: the command must read a stdin slurmctld cannot open (a socket); nothing was done yet.
-  [[ $code == run-here ]] && exec node "$lib/run.mjs" "$cmd" "$@"
+}
+if [[ $FAKE_SLURM_NO_SLURMCTLD != 1 ]] && { slurmctld || started; }; then
+  ask ''
+  # run-here: the command reads a stdin slurmctld cannot open (a socket, as node's child_process
+  # pipes are); nothing was done yet. It gets that stdin as a file instead.
+  if [[ $code == run-here ]]; then
+    exec 3<&- 4<>"$dir/stdin.$$"
+    rm -f "$dir/stdin.$$"
+    cat >&4
+    slurmctld && ask "/proc/$$/fd/4"
+    [[ $code == run-here ]] && exec node "$lib/run.mjs" "$cmd" "$@" </proc/$$/fd/4
+  fi
   if [[ ! $code =~ ^[0-9]+$ ]]; then
     printf '%s: error: slurmctld (pid %s) gave no answer\n' "$cmd" "$pid" >&2
     exit 1

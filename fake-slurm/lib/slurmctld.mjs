@@ -20,28 +20,31 @@ const spare = [];
 let lastRequest = Date.now();
 let closing = false;
 
-/** [pid, command, argc, ...args], each NUL-terminated; null until all of it has arrived. */
+/** [pid, stdin, command, argc, ...args], each NUL-terminated; null until all of it has arrived. */
 function parseRequest(buf) {
   const fields = [];
   let at = 0;
   for (let nul = buf.indexOf(0, at); nul !== -1; nul = buf.indexOf(0, at)) {
     fields.push(buf.toString('utf8', at, nul));
     at = nul + 1;
-    if (fields.length >= 3 && fields.length === 3 + Number(fields[2])) {
-      return { pid: Number(fields[0]), name: fields[1], argv: fields.slice(3) };
+    if (fields.length >= 4 && fields.length === 4 + Number(fields[3])) {
+      return { pid: Number(fields[0]), stdin: fields[1], name: fields[2], argv: fields.slice(4) };
     }
   }
   return null;
 }
 
-/** What the caller's own process would have had: its environment and working directory. */
+/**
+ * What the caller's own process would have had: its environment, working directory and stdin
+ * (unless it handed that over as a file of its own).
+ */
 function callerContext(req) {
   const env = {};
   for (const kv of readFileSync(`/proc/${req.pid}/environ`, 'utf8').split('\0')) {
     const eq = kv.indexOf('=');
     if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  return { ...req, env, cwd: readlinkSync(`/proc/${req.pid}/cwd`), stdin: `/proc/${req.pid}/fd/0` };
+  return { ...req, env, cwd: readlinkSync(`/proc/${req.pid}/cwd`), stdin: req.stdin || `/proc/${req.pid}/fd/0` };
 }
 
 function newWorker() {

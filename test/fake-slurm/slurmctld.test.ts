@@ -35,9 +35,9 @@ function slurmctldsOf(dir: string): number[] {
 }
 
 /** sbatch with the script on a stdin that is a socket, as node's child_process (and execa) give it. */
-function sbatchFromSocket(script: string): Promise<string> {
+function sbatchFromSocket(script: string, env = c.env): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn(join(BIN, 'sbatch'), ['--parsable'], { cwd: c.work, env: c.env, stdio: ['pipe', 'pipe', 'inherit'] });
+    const p = spawn(join(BIN, 'sbatch'), ['--parsable'], { cwd: c.work, env, stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.on('error', reject);
@@ -57,7 +57,12 @@ describe('slurmctld', () => {
     const byPath = c.submit(['job.sh'], { cwd: join(c.work, 'sub'), env: { SBATCH_JOB_NAME: 'from-env' } });
     // Piped stdin (spawnSync's input) and a socket (spawn's stdio pipe, as execa).
     const piped = c.submit([], { input: '#!/bin/sh\necho piped\n' });
-    const socket = Number(await sbatchFromSocket('#!/bin/sh\necho socket\n'));
+    // The socket is handed over as a file, not run in a node process of its own: a `node` that
+    // fails first on PATH does not matter.
+    const noNode = join(c.dir, 'no-node');
+    mkdirSync(noNode);
+    writeFileSync(join(noNode, 'node'), '#!/bin/sh\necho "node started" >&2; exit 99\n', { mode: 0o755 });
+    const socket = Number(await sbatchFromSocket('#!/bin/sh\necho socket\n', { ...c.env, PATH: `${noNode}:${c.env.PATH}` }));
     writeFileSync(join(c.dir, 'in.sh'), '#!/bin/sh\necho file\n');
     const fd = openSync(join(c.dir, 'in.sh'), 'r');
     const fromFile = Number(spawnSync(join(BIN, 'sbatch'), ['--parsable'], { cwd: c.work, env: c.env, stdio: [fd, 'pipe', 'inherit'], encoding: 'utf8' }).stdout.trim());
