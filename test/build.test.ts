@@ -1,6 +1,6 @@
 // build.mjs: the one file it writes runs a command without compiling the chunks that command does
 // not import, and the build refuses what a split build would break.
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -38,6 +38,37 @@ describe('the bundle', () => {
     const file = await built(root);
     expect((await execa('node', [file])).stdout).toBe('light');
     expect((await execa('node', [file, 'heavy'])).stdout).toBe('heavy chunk evaluated\nheavy after light');
+  });
+
+  it('keeps V8\'s code cache of each chunk it compiled: read at the next start, replaced when V8 refuses it, and never in the way', async () => {
+    const root = checkout({
+      'cli.ts': "import { shared } from './shared.js';\nvoid (async () => {\n  if (process.argv[2] === 'heavy') { const { heavy } = await import('./heavy.js'); console.log(heavy()); } else console.log(shared());\n})();\n",
+      'shared.ts': "export const shared = () => 'light';\n",
+      'heavy.ts': "export const heavy = () => 'heavy';\n",
+    });
+    const file = await built(root);
+    const home = join(root, 'cache-home');
+    const run = (args: string[] = [], cacheHome = home) => execa('node', [file, ...args], { env: { XDG_CACHE_HOME: cacheHome } });
+    const dir = join(home, 'run-inspect', `${process.version}-${process.arch}`);
+    const caches = () => Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))]));
+
+    expect((await run()).stdout).toBe('light');
+    const first = caches();
+    expect(Object.keys(first)).toEqual([expect.stringMatching(/^cli-\w+\.js\.v8$/)]); // the chunk it ran, not heavy's
+    expect((await run()).stdout).toBe('light');
+    expect(caches()).toEqual(first); // accepted, so not written again
+
+    const [name] = Object.keys(first);
+    writeFileSync(join(dir, name), 'not a code cache');
+    expect((await run()).stdout).toBe('light');
+    const rewritten = caches()[name];
+    expect(rewritten.length).toBe(first[name].length); // a cache again
+    expect((await run()).stdout).toBe('light');
+    expect(caches()[name]).toEqual(rewritten); // and accepted
+
+    const notADir = join(root, 'a-file');
+    writeFileSync(notADir, '');
+    expect(await run(['heavy'], notADir)).toMatchObject({ exitCode: 0, stdout: 'heavy', stderr: '' });
   });
 
   it('refuses a package imported with import(): a CommonJS one would lose its named exports', async () => {
