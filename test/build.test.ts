@@ -28,24 +28,24 @@ async function built(root: string): Promise<string> {
   return file;
 }
 
+/** A command that imports a second chunk only when asked to (`heavy`). */
+const LIGHT_AND_HEAVY = {
+  'cli.ts': "import { shared } from './shared.js';\nvoid (async () => {\n  if (process.argv[2] === 'heavy') { const { heavy } = await import('./heavy.js'); console.log(heavy()); } else console.log(shared());\n})();\n",
+  'shared.ts': "export const shared = () => 'light';\n",
+  'heavy.ts': "import { shared } from './shared.js';\nconsole.log('heavy chunk evaluated');\nexport const heavy = () => `heavy after ${shared()}`;\n",
+};
+
 describe('the bundle', () => {
   it('compiles a command\'s chunk only when the command imports it; its bindings work across chunks', async () => {
-    const root = checkout({
-      'cli.ts': "import { shared } from './shared.js';\nvoid (async () => {\n  if (process.argv[2] === 'heavy') { const { heavy } = await import('./heavy.js'); console.log(heavy()); } else console.log(shared());\n})();\n",
-      'shared.ts': "export const shared = () => 'light';\n",
-      'heavy.ts': "import { shared } from './shared.js';\nconsole.log('heavy chunk evaluated');\nexport const heavy = () => `heavy after ${shared()}`;\n",
-    });
+    const root = checkout(LIGHT_AND_HEAVY);
     const file = await built(root);
-    expect((await execa('node', [file])).stdout).toBe('light');
-    expect((await execa('node', [file, 'heavy'])).stdout).toBe('heavy chunk evaluated\nheavy after light');
+    const env = { XDG_CACHE_HOME: join(root, 'cache-home') };
+    expect((await execa('node', [file], { env })).stdout).toBe('light');
+    expect((await execa('node', [file, 'heavy'], { env })).stdout).toBe('heavy chunk evaluated\nheavy after light');
   });
 
   it('keeps V8\'s code cache of each chunk it compiled: read at the next start, replaced when V8 refuses it, and never in the way', async () => {
-    const root = checkout({
-      'cli.ts': "import { shared } from './shared.js';\nvoid (async () => {\n  if (process.argv[2] === 'heavy') { const { heavy } = await import('./heavy.js'); console.log(heavy()); } else console.log(shared());\n})();\n",
-      'shared.ts': "export const shared = () => 'light';\n",
-      'heavy.ts': "export const heavy = () => 'heavy';\n",
-    });
+    const root = checkout(LIGHT_AND_HEAVY);
     const file = await built(root);
     const home = join(root, 'cache-home');
     const run = (args: string[] = [], cacheHome = home) => execa('node', [file, ...args], { env: { XDG_CACHE_HOME: cacheHome } });
@@ -68,7 +68,7 @@ describe('the bundle', () => {
 
     const notADir = join(root, 'a-file');
     writeFileSync(notADir, '');
-    expect(await run(['heavy'], notADir)).toMatchObject({ exitCode: 0, stdout: 'heavy', stderr: '' });
+    expect(await run(['heavy'], notADir)).toMatchObject({ exitCode: 0, stdout: 'heavy chunk evaluated\nheavy after light', stderr: '' });
   });
 
   it('refuses a package imported with import(): a CommonJS one would lose its named exports', async () => {
