@@ -12,12 +12,11 @@
 //     model, model/task args, metadata, scores.
 // Only node: built-ins, so it runs on a compute node with plain node.
 import { mkdirSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { zip } from './zip-writer.mjs';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** inspect-ai's clean_filename_component (src/inspect_ai/_util/file.py): `_ / : +` become `-`. */
 export function cleanFilenameComponent(s) {
@@ -76,11 +75,13 @@ export function pythonTraceback(message, frames = []) {
  * @param {'inspect'|'legacy'} [o.fileNaming] inspect's `{created}_{task}_{id}.eval` with its
  *   cleaning, or this file's older `{ISO time}_{task}_{id}.eval`
  * @param {(line: string) => void} [o.out] @param {(line: string) => void} [o.err]
+ * @param {AbortSignal} [o.signal] stops the evaluation where it is, as killing inspect would
  * @returns {Promise<{ exitCode: number, file: string }>}
  */
 export async function fakeInspect(o) {
   const out = o.out ?? ((l) => process.stdout.write(`${l}\n`));
   const err = o.err ?? ((l) => process.stderr.write(`${l}\n`));
+  const wait = (ms) => sleep(ms, undefined, { signal: o.signal });
   const outcome = o.outcome ?? 'success';
   const total = Number(o.samples ?? 10);
   const seconds = Number(o.seconds ?? 1);
@@ -137,19 +138,19 @@ export async function fakeInspect(o) {
   if (!legacy) err(`[${new Date().toISOString().slice(11, 19)}] INFO     Running task ${o.taskName} (${total} samples): ${evalSpec.model}`);
   const chunks = 2;
   for (let c = 1; c <= chunks; c++) {
-    await sleep((seconds * 1000) / (chunks + 1));
+    await wait((seconds * 1000) / (chunks + 1));
     const from = Math.floor(((c - 1) * total) / chunks);
     const to = Math.floor((c * total) / chunks);
     const summaries = Array.from({ length: to - from }, (_, i) => ({ id: from + i + 1, epoch: 1, input: 'x', target: 'y', scores: {} }));
     members.push([`_journal/summaries/${c}.json`, JSON.stringify(summaries)]);
     write(members);
   }
-  if (outcome === 'hang') await sleep(3_600_000);
+  if (outcome === 'hang') await wait(3_600_000);
   if (outcome === 'crash') {
     err(legacy ? 'Traceback (most recent call last): RuntimeError: CUDA out of memory' : pythonTraceback(o.crashMessage ?? DEFAULT_CRASH));
     return { exitCode: 1, file };
   }
-  await sleep((seconds * 1000) / (chunks + 1));
+  await wait((seconds * 1000) / (chunks + 1));
   const status = outcome === 'exit1' ? 'success' : outcome;
   const scores = (o.scores ?? [{ name: 'match', accuracy: Number(o.accuracy ?? 0.8), stderr: Number(o.stderr ?? 0.011) }]).map((s) => ({
     name: s.name,
@@ -187,8 +188,13 @@ export async function fakeInspect(o) {
   return { exitCode: 0, file };
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
+/**
+ * This file's own command line (the scripts of make-experiment.mjs); `io` is where the caller's
+ * process is (inspectd.mjs), or this process. Resolves to the exit code.
+ */
+export async function fakeInspectCli(argv, io = processIo()) {
   const { values: o } = parseArgs({
+    args: argv,
     options: {
       task: { type: 'string' },
       'model-path': { type: 'string' },
@@ -201,7 +207,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.a
   });
   const r = await fakeInspect({
     taskName: o.task,
-    logDir: o['log-dir'],
+    logDir: resolve(io.cwd, o['log-dir']),
     outcome: o.outcome,
     samples: Number(o.samples),
     seconds: Number(o.seconds),
@@ -210,6 +216,16 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.a
     modelArgs: { model_path: o['model-path'] },
     taskArgs: { config_dir: o['model-path'] },
     fileNaming: 'legacy',
+    out: (l) => io.out(`${l}\n`),
+    err: (l) => io.err(`${l}\n`),
+    signal: io.signal,
   });
-  process.exitCode = r.exitCode;
+  return r.exitCode;
 }
+
+/** Where a command run as a process of its own reads and writes. */
+export function processIo() {
+  return { env: process.env, cwd: process.cwd(), out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), signal: undefined };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) process.exitCode = await fakeInspectCli(process.argv.slice(2));

@@ -2,8 +2,9 @@
 // (scaffold.mjs: exampleSummary, rendered from a design by renderSummaryMd): the summary
 // (checkpoint directory pointed at a temp folder), one folder per run with
 // eval/{task}_epoch{N}.slurm scripts in scaffold-inspect's shape with a literal MODEL_PATH, and the
-// checkpoints. The eval scripts run fake-inspect.mjs directly (with its outcome and timing on the
-// command line, which the real-cluster tests edit), so they need nothing on PATH. For scripts
+// checkpoints. The eval scripts run fake-inspect.sh or fake-inspect.mjs by absolute path (with its
+// outcome and timing on the command line, which the real-cluster tests edit), so they need nothing
+// on PATH. For scripts
 // faithful to the shape of cruijff_kit's templates use scaffold.mjs (scaffoldSeedEra, scaffoldToday).
 import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -13,6 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { EXAMPLE_SHAPES, exampleSummary } from './scaffold.mjs';
 
 export const FAKE_INSPECT = fileURLToPath(new URL('./fake-inspect.mjs', import.meta.url));
+/**
+ * The same command line run by the temp dir's inspectd (no node start per eval): what the eval
+ * scripts call, unless FAKE_INSPECT_NO_SERVICE=1 (the real-cluster tests: inspect runs in the job).
+ */
+const FAKE_INSPECT_SH = fileURLToPath(new URL('./fake-inspect.sh', import.meta.url));
 
 /**
  * Deprecated: a folder holding `experiments/{with-status-tables,without-status}.md`, the example
@@ -130,7 +136,7 @@ function evalScript(e) {
 MODEL_PATH="${dq(e.modelPath)}"
 
 cd ${q(join(e.dir, e.run, 'eval'))}
-${e.gate ? `until [ -e ${q(e.gate)} ]; do sleep 0.1; done\n` : ''}${q(e.node)} ${q(FAKE_INSPECT)} --task ${q(e.task)} --model-path "$MODEL_PATH" --log-dir ./logs --outcome ${outcome} --seconds ${e.seconds} --samples ${e.samples}
+${e.gate ? `until [ -e ${q(e.gate)} ]; do sleep 0.1; done\n` : ''}${process.env.FAKE_INSPECT_NO_SERVICE === '1' ? `${q(e.node)} ${q(FAKE_INSPECT)}` : `FAKE_INSPECT_NODE=${q(e.node)} ${q(FAKE_INSPECT_SH)}`} --task ${q(e.task)} --model-path "$MODEL_PATH" --log-dir ./logs --outcome ${outcome} --seconds ${e.seconds} --samples ${e.samples}
 ${exit}
 `;
 }

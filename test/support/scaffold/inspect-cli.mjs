@@ -16,7 +16,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fakeInspect, pythonTraceback } from '../fake-inspect.mjs';
+import { fakeInspect, processIo, pythonTraceback } from '../fake-inspect.mjs';
 import { findEntry, findPlanFile } from './plan.mjs';
 
 const VALUE_OPTIONS = new Set([
@@ -103,25 +103,26 @@ function modelProblem(modelPath) {
   return null;
 }
 
-export async function main(argv, env = process.env) {
+/** `inspect ARGV` as the process `io` describes (fake-inspect.mjs's processIo, or inspectd's client). */
+export async function main(argv, io = processIo()) {
   let a;
   try {
     a = parseInspectArgs(argv);
   } catch (e) {
     if (!e.usage) throw e;
-    process.stderr.write(`Usage: inspect eval [OPTIONS] [TASKS]...\nTry 'inspect eval --help' for help.\n\nError: ${e.message}\n`);
+    io.err(`Usage: inspect eval [OPTIONS] [TASKS]...\nTry 'inspect eval --help' for help.\n\nError: ${e.message}\n`);
     return 2;
   }
   if (!a.model) {
-    process.stderr.write('Error: No model specified (use --model or set INSPECT_EVAL_MODEL)\n');
+    io.err('Error: No model specified (use --model or set INSPECT_EVAL_MODEL)\n');
     return 1;
   }
-  const cwd = process.cwd();
+  const { cwd } = io;
   const modelPath = a.modelArgs.model_path ?? null;
-  const entry = findEntry(findPlanFile(cwd, env), { cwd, modelPath, taskSpec: a.taskSpec }) ?? {};
+  const entry = findEntry(findPlanFile(cwd, io.env), { cwd, modelPath, taskSpec: a.taskSpec }) ?? {};
   const problem = entry.checkModel === false ? null : modelProblem(modelPath);
   if (problem) {
-    process.stderr.write(`${pythonTraceback(problem)}\n`);
+    io.err(`${pythonTraceback(problem)}\n`);
     return 1;
   }
   const r = await fakeInspect({
@@ -143,6 +144,9 @@ export async function main(argv, env = process.env) {
     errorMessage: entry.errorMessage,
     crashMessage: entry.crashMessage,
     datasetName: entry.datasetName,
+    out: (l) => io.out(`${l}\n`),
+    err: (l) => io.err(`${l}\n`),
+    signal: io.signal,
   });
   return r.exitCode;
 }

@@ -34,7 +34,10 @@ function real(p) {
 
 /** The plan file for a job running in `cwd`, or null. */
 export function findPlanFile(cwd, env = process.env) {
-  if (env.FAKE_INSPECT_PLAN) return existsSync(env.FAKE_INSPECT_PLAN) ? env.FAKE_INSPECT_PLAN : null;
+  if (env.FAKE_INSPECT_PLAN) {
+    const plan = resolve(cwd, env.FAKE_INSPECT_PLAN);
+    return existsSync(plan) ? plan : null;
+  }
   let child = real(cwd);
   for (let dir = dirname(child); ; child = dir, dir = dirname(dir)) {
     const candidate = join(dir, `.fake-inspect-plan.${basename(child)}.json`);

@@ -1,0 +1,37 @@
+# Sourced by fake-bin/inspect (mode=cli, module=scaffold/inspect-cli.mjs) and fake-inspect.sh
+# (mode=flags, module=fake-inspect.mjs): asks the temp dir's inspectd (inspectd.mjs) to run the
+# eval and stands in for its process (what it prints, its exit code; killing this stops the eval),
+# starting one if none runs. If none comes up, or FAKE_INSPECT_NO_SERVICE=1 (the real-cluster
+# tests: inspect runs in the job): `node MODULE`, a process of its own. ${FAKE_INSPECT_NODE:-node}
+# is the node that runs it.
+node=${FAKE_INSPECT_NODE:-node}
+here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+ports=${TMPDIR:-/tmp}/fake-inspectd-$UID.port
+# Connected on fd 3 to the live inspectd, or false.
+inspectd() {
+  read -r port pid 2>/dev/null <"$ports" &&
+    mapfile -d '' -t argv0 2>/dev/null <"/proc/$pid/cmdline" && [[ ${argv0[1]} == */inspectd.mjs ]] &&
+    { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null
+}
+# It serves every eval of the temp dir: it gets none of this caller's environment (a job's
+# SLURM_JOB_ID, a fake-slurm state dir), which would make it look like a process of that job.
+started() {
+  (cd / && exec env -i PATH="$PATH" HOME="$HOME" setsid "$node" "$here/inspectd.mjs" "$ports" </dev/null >/dev/null 2>&1 &)
+  for ((i = 0; i < 150; i++)); do
+    sleep 0.02
+    inspectd && return
+  done
+  false
+}
+if [[ $FAKE_INSPECT_NO_SERVICE == 1 ]] || ! { inspectd || started; }; then exec "$node" "$here/$module" "$@"; fi
+printf '%s\0' "$$" "$mode" "$#" "$@" >&3
+# Frames: `o N` or `e N` and N bytes of stdout or stderr, then `x CODE`.
+while read -r -u 3 kind n; do
+  case $kind in
+    o) IFS= LC_ALL=C read -r -u 3 -N "$n" text && printf '%s' "$text" ;;
+    e) IFS= LC_ALL=C read -r -u 3 -N "$n" text && printf '%s' "$text" >&2 ;;
+    x) exit "$n" ;;
+  esac
+done
+printf 'inspect: the fake inspect service (pid %s) stopped before the eval ended\n' "$pid" >&2
+exit 1
