@@ -2,13 +2,13 @@ import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The slowest files start first, so the longest is never the last to begin: the SIGKILL loop, then
+ * The slowest files start first, so the longest is never the last to begin: the SIGKILL loops, then
  * the other end-to-end files, then fake-slurm's. (Without a timing cache vitest starts big files
- * first, and the loop is a small file.)
+ * first, and the loops are small files.)
  */
 class SlowestFirst extends BaseSequencer {
   async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const slow = ['/test/e2e/chaos.', '/test/e2e/', '/test/fake-slurm/'];
+    const slow = ['/test/e2e/chaos-', '/test/e2e/', '/test/fake-slurm/'];
     const rank = (f: TestSpecification) => {
       const i = slow.findIndex((p) => f.moduleId.includes(p));
       return i === -1 ? slow.length : i;

@@ -16,7 +16,7 @@ function place() {
   const root = mkdtempSync(join(tmpdir(), 'ri-inspectd-'));
   const cwd = join(root, 'eval');
   mkdirSync(cwd);
-  const env = { ...process.env, TMPDIR: root };
+  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: root };
   delete env.FAKE_INSPECT_NO_SERVICE;
   return { root, cwd, env, portFile: join(root, `fake-inspectd-${process.getuid!()}.port`) };
 }
