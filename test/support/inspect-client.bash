@@ -5,7 +5,8 @@
 # tests: inspect runs in the job): `node MODULE`, a process of its own. ${FAKE_INSPECT_NODE:-node}
 # is the node that runs it.
 node=${FAKE_INSPECT_NODE:-node}
-here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+here=${BASH_SOURCE[0]%/*} # the sourcing script resolved any link: see fake-inspect.sh
+[[ $here == /* ]] || here=$PWD/$here # the service starts in /
 ports=${TMPDIR:-/tmp}/fake-inspectd-$UID.port
 # Connected on fd 3 to the live inspectd, or false.
 inspectd() {

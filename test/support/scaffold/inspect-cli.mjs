@@ -15,6 +15,7 @@
 // OSError traceback and exit 1 (the entry's `checkModel: false` turns that off).
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { fakeInspect, processIo, pythonTraceback } from '../fake-inspect.mjs';
 import { findEntry, findPlanFile } from './plan.mjs';
@@ -122,6 +123,7 @@ export async function main(argv, io = processIo()) {
   const entry = findEntry(findPlanFile(cwd, io.env), { cwd, modelPath, taskSpec: a.taskSpec }) ?? {};
   const problem = entry.checkModel === false ? null : modelProblem(modelPath);
   if (problem) {
+    await sleep(300, undefined, { signal: io.signal }); // python starting and the provider trying (seconds, really)
     io.err(`${pythonTraceback(problem)}\n`);
     return 1;
   }
