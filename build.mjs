@@ -55,9 +55,9 @@ export function bundleOptions(root = process.cwd()) {
 // ~/.cache/run-inspect/<node version>: a start then skips most compiling (~40 ms of ~400). Chunk
 // names carry a hash of their code, so a new build never meets an old cache; V8 refuses a cache
 // that does not fit, and then it is written anew. Written at exit, atomically; a cache that cannot
-// be read or written only costs that time.
+// be read or written only costs that time. Files of other builds go after a week unwritten.
 const LOADER = `
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -79,6 +79,7 @@ function compile(id) {
   return script.runInThisContext();
 }
 process.once('exit', () => {
+  if (!uncached.length) return;
   for (const [cacheFile, script] of uncached) {
     try {
       mkdirSync(cacheDir, { recursive: true });
@@ -87,6 +88,13 @@ process.once('exit', () => {
       renameSync(temp, cacheFile);
     } catch {}
   }
+  // Other builds' caches (every upgrade leaves one) go once unused for a week.
+  try {
+    for (const name of readdirSync(cacheDir)) {
+      const path = join(cacheDir, name);
+      if (!Object.hasOwn(CHUNKS, './' + name.slice(0, -3)) && Date.now() - statSync(path).mtimeMs > 7 * 86400000) rmSync(path, { force: true });
+    }
+  } catch {}
 });
 function requireChunk(id) {
   if (!Object.hasOwn(CHUNKS, id)) return nodeRequire(id);

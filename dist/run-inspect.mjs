@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,6 +21,7 @@ function compile(id) {
   return script.runInThisContext();
 }
 process.once('exit', () => {
+  if (!uncached.length) return;
   for (const [cacheFile, script] of uncached) {
     try {
       mkdirSync(cacheDir, { recursive: true });
@@ -29,6 +30,13 @@ process.once('exit', () => {
       renameSync(temp, cacheFile);
     } catch {}
   }
+  // Other builds' caches (every upgrade leaves one) go once unused for a week.
+  try {
+    for (const name of readdirSync(cacheDir)) {
+      const path = join(cacheDir, name);
+      if (!Object.hasOwn(CHUNKS, './' + name.slice(0, -3)) && Date.now() - statSync(path).mtimeMs > 7 * 86400000) rmSync(path, { force: true });
+    }
+  } catch {}
 });
 function requireChunk(id) {
   if (!Object.hasOwn(CHUNKS, id)) return nodeRequire(id);

@@ -1,6 +1,6 @@
 // build.mjs: the one file it writes runs a command without compiling the chunks that command does
 // not import, and the build refuses what a split build would break.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -60,7 +60,15 @@ describe('the bundle', () => {
 
     const name = Object.keys(first).find((f) => f.startsWith('cli-'))!;
     writeFileSync(join(dir, name), 'not a code cache');
+    // Other builds' caches: one unwritten for 8 days goes at the next write, a recent one stays.
+    for (const [other, days] of [['cli-OLDBUILD.js.v8', 8], ['cli-RECENT.js.v8', 6]] as const) {
+      writeFileSync(join(dir, other), 'another build');
+      const when = new Date(Date.now() - days * 86_400_000);
+      utimesSync(join(dir, other), when, when);
+    }
     expect((await run()).stdout).toBe('light');
+    expect(Object.keys(caches())).toContain('cli-RECENT.js.v8');
+    expect(Object.keys(caches())).not.toContain('cli-OLDBUILD.js.v8');
     const rewritten = caches()[name];
     expect(rewritten.length).toBe(first[name].length); // a cache again
     expect((await run()).stdout).toBe('light');
