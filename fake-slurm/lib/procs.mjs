@@ -24,6 +24,16 @@ function belongsTo(pid, rec) {
 }
 
 /** Live (non-zombie) pids of the job's process group that carry the job's identity. */
+/** A process's environment as an object (slurmctld's callers; test/support/inspectd.mjs's too). */
+export function environOf(pid) {
+  const env = {};
+  for (const kv of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return env;
+}
+
 export function jobProcesses(rec) {
   if (!rec.pid) return [];
   let names;

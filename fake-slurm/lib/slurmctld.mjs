@@ -4,11 +4,12 @@
 // directory and stdin (read from /proc/<caller>/...), through the same command code as run.mjs.
 // Started by the first shim (or run.mjs) that finds none; exits after IDLE_MS without a request.
 //   node slurmctld.mjs
-import { existsSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { stateDir } from './config.mjs';
 import { liveSlurmctld, slurmctldFile, slurmctldPidInFile } from './ctld.mjs';
+import { environOf } from './procs.mjs';
 import { ensureDirs, withLock, writeAtomic } from './store.mjs';
 
 const IDLE_MS = 30_000;
@@ -39,12 +40,7 @@ function parseRequest(buf) {
  * (unless it handed that over as a file of its own).
  */
 function callerContext(req) {
-  const env = {};
-  for (const kv of readFileSync(`/proc/${req.pid}/environ`, 'utf8').split('\0')) {
-    const eq = kv.indexOf('=');
-    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return { ...req, env, cwd: readlinkSync(`/proc/${req.pid}/cwd`), stdin: req.stdin || `/proc/${req.pid}/fd/0` };
+  return { ...req, env: environOf(req.pid), cwd: readlinkSync(`/proc/${req.pid}/cwd`), stdin: req.stdin || `/proc/${req.pid}/fd/0` };
 }
 
 function newWorker() {

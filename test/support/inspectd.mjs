@@ -8,6 +8,7 @@
 //   node inspectd.mjs PORT_FILE     (started by the first client that finds none)
 import { readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { environOf } from '../../fake-slurm/lib/procs.mjs';
 import { fakeInspectCli } from './fake-inspect.mjs';
 import { main as inspectCli } from './scaffold/inspect-cli.mjs';
 
@@ -25,15 +26,6 @@ function request(buf) {
   fields.pop(); // what follows the last NUL: empty, or a field still arriving
   if (fields.length < 3 || fields.length < 3 + Number(fields[2])) return null;
   return { pid: Number(fields[0]), mode: fields[1], argv: fields.slice(3, 3 + Number(fields[2])) };
-}
-
-function environOf(pid) {
-  const env = {};
-  for (const kv of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
-    const eq = kv.indexOf('=');
-    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return env;
 }
 
 async function serve(sock, req) {
