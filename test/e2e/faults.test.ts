@@ -132,9 +132,22 @@ describe('no user edit lost', () => {
     const summary = join(dir, 'experiment_summary.md');
     const run = s.spawn(['run', dir, '--poll-interval', '0.1', '--stagger', '0']);
     const writes = () => (existsSync(join(dir, 'run-inspect.log')) ? readFileSync(join(dir, 'run-inspect.log'), 'utf8').match(/Action: Updated experiment_summary\.md/g)?.length ?? 0 : 0);
-    // The user's editor: read the file, add a line to Notes, write a temp file, rename it over.
+    // The user's editor: read the file, add a line to Notes, write a temp file, rename it over. For
+    // the microseconds a write of the monitor has the file set aside, the name is absent (README,
+    // Files): an editor opening it right then tries again.
+    let absent = 0;
+    const open = async (): Promise<string> => {
+      for (;;) {
+        try {
+          return readFileSync(summary, 'utf8');
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || ++absent > 20) throw e;
+          await sleep(1);
+        }
+      }
+    };
     for (let n = 1; n <= 300; n++) {
-      const text = readFileSync(summary, 'utf8');
+      const text = await open();
       writeFileSync(`${summary}.swp`, text.replace('## Notes\n', `## Notes\n- user note ${n}\n`));
       renameSync(`${summary}.swp`, summary);
       await sleep(30);
