@@ -1,21 +1,23 @@
-# Sourced by every bin/ command (bash) after it sets $cmd: asks the state dir's slurmctld to run
-# the command (no node process to start: ~5 ms instead of ~150), starting one if none runs; runs
-# it in a node process of its own (run.mjs) when none answers. slurmctld reads this process's
-# environment, working directory and stdin from /proc, so the command sees what it would have
-# seen run directly.
+# Sourced by every bin/ command (bash) after it sets $cmd: asks the temp dir's slurmctld (one for
+# every state dir) to run the command (no node process to start: ~5 ms instead of ~150), starting
+# one if none runs; runs it in a node process of its own (run.mjs) when none answers. slurmctld
+# reads this process's environment (its FAKE_SLURM_DIR too), working directory and stdin from
+# /proc, so the command sees what it would have seen run directly.
 # FAKE_SLURM_NO_SLURMCTLD=1: always a process of its own.
-dir=${FAKE_SLURM_DIR:-${TMPDIR:-/tmp}/fake-slurm-$UID}
-[[ $dir == /* ]] || dir=$PWD/$dir
 lib=${BASH_SOURCE[0]%/*}
-# Connected on fd 3 to the state dir's live slurmctld (its pid in $pid), or false.
+[[ $lib == /* ]] || lib=$PWD/$lib # slurmctld starts in /
+ports=${TMPDIR:-/tmp}/fake-slurmctld-$UID.port
+# Connected on fd 3 to the live slurmctld (its pid in $pid), or false.
 slurmctld() {
-  read -r port pid 2>/dev/null <"$dir/slurmctld.port" &&
+  read -r port pid 2>/dev/null <"$ports" &&
     mapfile -d '' -t argv0 2>/dev/null <"/proc/$pid/cmdline" && [[ ${argv0[1]} == */slurmctld.mjs ]] &&
     { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null
 }
-# None yet: start one (a node process once, not one per command) and wait until it listens.
+# None yet: start one (a node process once, not one per command) and wait until it listens. It
+# serves every state dir, so it gets none of this caller's environment: fake-slurm-admin reset
+# and a job's cleanup find their processes by FAKE_SLURM_DIR and SLURM_JOB_ID.
 started() {
-  (cd / && FAKE_SLURM_DIR=$dir exec setsid node "$lib/slurmctld.mjs" </dev/null >/dev/null 2>&1 &)
+  (cd / && exec env -i PATH="$PATH" HOME="$HOME" setsid node "$lib/slurmctld.mjs" "$ports" </dev/null >/dev/null 2>&1 &)
   for ((i = 0; i < 150; i++)); do
     sleep 0.02
     slurmctld && return
@@ -36,8 +38,9 @@ if [[ $FAKE_SLURM_NO_SLURMCTLD != 1 ]] && { slurmctld || started; }; then
   # run-here: the command reads a stdin slurmctld cannot open (a socket, as node's child_process
   # pipes are); nothing was done yet. It gets that stdin as a file instead.
   if [[ $code == run-here ]]; then
-    exec 3<&- 4<>"$dir/stdin.$$"
-    rm -f "$dir/stdin.$$"
+    stdin=${ports%/*}/fake-slurm-stdin-$UID.$$ # the state dir may not exist yet
+    exec 3<&- 4<>"$stdin"
+    rm -f "$stdin"
     cat >&4
     slurmctld && ask "/proc/$$/fd/4"
     [[ $code == run-here ]] && exec node "$lib/run.mjs" "$cmd" "$@" </proc/$$/fd/4

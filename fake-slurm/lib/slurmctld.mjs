@@ -1,24 +1,26 @@
-// The fake's slurmctld: one process per state dir answers the bin/ shims (bash, see shim.bash)
-// over localhost TCP, so a squeue costs a bash process instead of a node one (~100 ms of CPU to
-// start). Each request runs in a worker thread with the caller's arguments, environment, working
-// directory and stdin (read from /proc/<caller>/...), through the same command code as run.mjs.
-// Started by the first shim (or run.mjs) that finds none; exits after IDLE_MS without a request.
-//   node slurmctld.mjs
-import { existsSync, readlinkSync, rmSync } from 'node:fs';
+// The fake's slurmctld: one process per temp dir answers the bin/ shims (bash, see shim.bash) of
+// every state dir over localhost TCP, so a squeue costs a bash process instead of a node one
+// (~100 ms of CPU to start), and a test suite's hundred clusters start one node, not a hundred.
+// Each request runs in a worker thread with the caller's arguments, environment (FAKE_SLURM_DIR:
+// which cluster), working directory and stdin (read from /proc/<caller>/...), through the same
+// command code as run.mjs. Started by the first shim that finds none; exits after IDLE_MS without
+// a request, or once another one is listed in the port file and nothing is in flight here.
+//   node slurmctld.mjs PORT_FILE
+import { readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { stateDir } from './config.mjs';
-import { liveSlurmctld, slurmctldFile, slurmctldPidInFile } from './ctld.mjs';
+import { listedPid, listPort, unlistPort } from './port-file.mjs';
 import { environOf } from './procs.mjs';
-import { ensureDirs, withLock, writeAtomic } from './store.mjs';
 
 const IDLE_MS = 30_000;
 const SPARE_WORKERS = 4;
 const WORKER = new URL('./ctld-worker.mjs', import.meta.url);
+const portFile = process.argv[2];
 
 /** Workers waiting for a request; each runs one request at a time (a command may block its thread). */
 const spare = [];
 let lastRequest = Date.now();
+let inFlight = 0;
 let closing = false;
 
 /** [pid, stdin, command, argc, ...args], each NUL-terminated; null until all of it has arrived. */
@@ -77,7 +79,8 @@ async function serve(sock, req) {
     sock.destroy(); // the caller is gone
     return;
   }
-  const { code, stdout, stderr } = await runInWorker(ctx);
+  inFlight++;
+  const { code, stdout, stderr } = await runInWorker(ctx).finally(() => inFlight--);
   lastRequest = Date.now();
   const out = Buffer.from(stdout);
   const err = Buffer.from(stderr);
@@ -97,30 +100,17 @@ const server = createServer((sock) => {
   sock.on('data', onData);
 });
 
-// Commands that found none at the same moment each start one: the first to be listening wins.
-server.listen(0, '127.0.0.1', () => {
-  ensureDirs();
-  const won = withLock('slurmctld', () => {
-    if (liveSlurmctld()) return false;
-    writeAtomic(slurmctldFile(), `${server.address().port} ${process.pid}\n`);
-    return true;
-  });
-  if (!won) process.exit(0);
-});
+// Commands that found none at the same moment each start one: the last listed serves, the
+// others stop below.
+server.listen(0, '127.0.0.1', () => listPort(portFile, server.address().port));
 
-/** Idle, or the state dir is gone: stop taking requests (the shims then run commands themselves). */
 const check = setInterval(() => {
-  const wiped = !existsSync(stateDir()); // fake-slurm-admin reset, a test's sandbox removed
-  if (!wiped && Date.now() - lastRequest < IDLE_MS) return;
+  const replaced = listedPid(portFile) !== process.pid;
+  if (inFlight || (!replaced && Date.now() - lastRequest < IDLE_MS)) return;
   closing = true;
   clearInterval(check);
-  // Unlisted first, under the lock a new one takes to list itself: a command that finds this one
-  // closed starts a new one, and that one must not see this one as still serving.
-  try {
-    if (!wiped) withLock('slurmctld', () => slurmctldPidInFile() === process.pid && rmSync(slurmctldFile(), { force: true }));
-  } catch {
-    /* a lock held past its bound: the port is closed below, and the next command sees it */
-  }
+  // Unlisted first: a command that finds this one closed starts a new one.
+  unlistPort(portFile);
   server.close();
   for (const w of spare.splice(0)) w.terminate();
 }, 1000);

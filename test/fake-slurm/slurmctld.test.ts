@@ -1,6 +1,7 @@
 // The commands answered by one slurmctld process: what each caller sees is what its own process
-// would have seen (arguments, environment, working directory, stdin of every kind), and the first
-// command (or the first after one is gone) starts one.
+// would have seen (arguments, environment, working directory, stdin of every kind), one slurmctld
+// serves every state dir of a temp dir, and the first command (or the first after one is gone)
+// starts one.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
@@ -8,13 +9,16 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, FakeCluster, sleep } from './helpers.js';
 
+// Each test has a temp dir of its own, and so a slurmctld of its own: killing it touches no other
+// test's commands.
 let c: FakeCluster;
 beforeEach(() => {
   c = new FakeCluster();
+  c.env.TMPDIR = c.dir;
 });
 afterEach(() => c.cleanup());
 
-const portFile = () => join(c.env.FAKE_SLURM_DIR!, 'slurmctld.port');
+const portFile = () => join(c.dir, `fake-slurmctld-${process.getuid!()}.port`);
 
 async function slurmctldPid(): Promise<number> {
   for (let t = 0; t < 100 && !existsSync(portFile()); t++) await sleep(50);
@@ -23,13 +27,14 @@ async function slurmctldPid(): Promise<number> {
   return pid;
 }
 
-/** The live slurmctld processes of a state dir. */
-function slurmctldsOf(dir: string): number[] {
+/** The live slurmctld processes started for this test's temp dir. */
+function slurmctlds(): number[] {
   return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => {
     try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('slurmctld.mjs') && readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`FAKE_SLURM_DIR=${dir}`);
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv.some((a) => a.endsWith('slurmctld.mjs')) && argv.includes(portFile());
     } catch {
-      return false; // gone, or not ours to read
+      return false; // gone
     }
   });
 }
@@ -80,6 +85,29 @@ describe('slurmctld', () => {
     expect(await slurmctldPid()).toBe(pid); // one slurmctld answered all of it
   });
 
+  it('one slurmctld answers every state dir of its temp dir, each command from its own cluster; a reset of one leaves it serving', async () => {
+    const other = new FakeCluster({ TMPDIR: c.dir, FAKE_SLURM_FIRST_JOB_ID: '5000' });
+    try {
+      const a = c.submit(['--wrap', 'echo a']);
+      const pid = await slurmctldPid();
+      const b = other.submit(['--wrap', 'echo b']);
+      await c.waitJob(a);
+      await other.waitJob(b);
+      expect(c.run('squeue', ['-h', '-t', 'all', '-o', '%i %T']).stdout).toBe(`${a} COMPLETED\n`);
+      expect(other.run('squeue', ['-h', '-t', 'all', '-o', '%i %T']).stdout).toBe(`${b} COMPLETED\n`);
+      expect(c.read(`slurm-${a}.out`)).toBe('a\n');
+      expect(other.read(`slurm-${b}.out`)).toBe('b\n');
+      expect(slurmctlds()).toEqual([pid]);
+      // fake-slurm-admin reset ends the processes of its own state dir only: not the shared slurmctld.
+      expect(readFileSync(`/proc/${pid}/environ`, 'utf8')).not.toContain('FAKE_SLURM_DIR=');
+      other.cleanup();
+      expect(c.run('squeue', ['-h', '-t', 'all', '-o', '%i']).stdout).toBe(`${a}\n`);
+      expect(slurmctlds()).toEqual([pid]);
+    } finally {
+      other.cleanup();
+    }
+  });
+
   it('a slurmctld that is gone: the next command starts a new one, which answers it', async () => {
     c.run('squeue', ['-h']);
     const first = await slurmctldPid();
@@ -100,8 +128,8 @@ describe('slurmctld', () => {
     for (const id of ids) expect((await c.waitJob(id)).state).toBe('COMPLETED');
     expect(c.run('squeue', ['-h', '-t', 'all', '-o', '%i']).stdout.trim().split('\n')).toHaveLength(6);
     const serving = await slurmctldPid();
-    await sleep(300); // a loser stops once it sees the winner listed
-    expect(slurmctldsOf(c.env.FAKE_SLURM_DIR!)).toEqual([serving]);
+    await sleep(1500); // one not listed stops at its next check (every second)
+    expect(slurmctlds()).toEqual([serving]);
   });
 
   it('FAKE_SLURM_NO_SLURMCTLD=1: every command in a process of its own, none started', async () => {

@@ -6,8 +6,9 @@
 // exit code is the eval's, and when it is killed (scancel, a time limit) the eval stops at once,
 // as inspect would. The eval reads the client's environment and working directory (/proc).
 //   node inspectd.mjs PORT_FILE     (started by the first client that finds none)
-import { readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { listPort, unlistPort } from '../../fake-slurm/lib/port-file.mjs';
 import { environOf } from '../../fake-slurm/lib/procs.mjs';
 import { fakeInspectCli } from './fake-inspect.mjs';
 import { main as inspectCli } from './scaffold/inspect-cli.mjs';
@@ -67,18 +68,11 @@ const server = createServer((sock) => {
 
 // Two clients may start two: each lists itself (rename is atomic) and the one not listed gets no
 // requests and idles out.
-server.listen(0, '127.0.0.1', () => {
-  writeFileSync(`${portFile}.${process.pid}`, `${server.address().port} ${process.pid}\n`);
-  renameSync(`${portFile}.${process.pid}`, portFile);
-});
+server.listen(0, '127.0.0.1', () => listPort(portFile, server.address().port));
 
 const idle = setInterval(() => {
   if (running || Date.now() - lastDone < IDLE_MS) return;
   clearInterval(idle);
-  try {
-    if (readFileSync(portFile, 'utf8').split(' ')[1].trim() === String(process.pid)) rmSync(portFile);
-  } catch {
-    /* gone already, or another's */
-  }
+  unlistPort(portFile);
   server.close();
 }, 1000);
