@@ -62,13 +62,14 @@ export type Block =
   | { type: 'table'; start: number; end: number }
   | { type: 'other'; start: number; end: number };
 
+/** Read-only once parsed: parseMarkdown hands the same doc to the next caller with the same text. */
 export interface MarkdownDoc {
   /** The original text, BOM included. */
-  text: string;
+  readonly text: string;
   /** The skeleton's tree: use it for content (lists, paragraphs), NOT for offsets. */
-  tree: Root;
+  readonly tree: Root;
   /** Root-level blocks in document order, offsets mapped to the original text. */
-  blocks: Block[];
+  readonly blocks: readonly Block[];
 }
 
 /** Kept stretch of the original: skeleton offset `skel` is original offset `orig`. */
@@ -82,14 +83,24 @@ function makeProcessor() {
   return remark().use(remarkGfm);
 }
 
+/**
+ * The last text parsed and its doc: a link reads the summary for its design and then, for the
+ * table's first sync, reads the same text again. Docs are never changed after parsing.
+ */
+let lastParsed: { text: string; elide: boolean; doc: MarkdownDoc } | undefined;
+
 /** `elide: false` parses the whole text (tests compare both ways; it is slow on big tables). */
 export function parseMarkdown(text: string, options: { elide?: boolean } = {}): MarkdownDoc {
-  const { skeleton, segments } = buildSkeleton(text, options.elide ?? true);
+  const elide = options.elide ?? true;
+  if (lastParsed && lastParsed.elide === elide && lastParsed.text === text) return lastParsed.doc;
+  const { skeleton, segments } = buildSkeleton(text, elide);
   processor ??= makeProcessor();
   const tree = processor.parse(skeleton);
   const toOrig = (o: number) => mapOffset(segments, o);
   const blocks = tree.children.map((node) => toBlock(text, node, toOrig));
-  return { text, tree, blocks };
+  const doc = { text, tree, blocks };
+  lastParsed = { text, elide, doc };
+  return doc;
 }
 
 function toBlock(text: string, node: RootContent, toOrig: (o: number) => number): Block {

@@ -94,6 +94,17 @@ describe('skeleton parse', () => {
     }
   });
 
+  test('the same text again is not parsed again (a link reads the summary, then syncs its table); another text is', () => {
+    const text = fixture('with-status-tables');
+    const first = parseMarkdown(text);
+    expect(parseMarkdown(`${text}`)).toBe(first); // an equal string, not only the same one
+    const full = parseMarkdown(text, { elide: false });
+    expect(full).not.toBe(first); // the other way of parsing is its own
+    const edited = parseMarkdown(`${text}\n## Added\n`);
+    expect(edited).not.toBe(first);
+    expect(edited.blocks.at(-1)).toMatchObject({ type: 'heading', text: 'Added' });
+  });
+
   test('reads every row of a long table although remark saw only a few', () => {
     const rows = Array.from({ length: 500 }, (_, i) => `| run${i} | ${i} |`);
     const text = ['# T', '', '| Run Name | Epoch |', '|---|---|', ...rows, 'lazy', '', 'after'].join('\n');
