@@ -8,7 +8,7 @@
 //   logs/; cruijff_kit's tools read `{exp}/logs/`. run-inspect writes experiment_summary.md there
 //   as a generated page.
 // When both summaries exist the .yaml is the design.
-import { lstatSync, readdirSync, renameSync, statSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, renameSync, rmSync, statSync, type Dirent } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
@@ -91,9 +91,13 @@ export function detectLayout(dir: string): ExperimentLayout {
 /** Where a process sets the summary aside for the moment it swaps its own version in (report/summary-file.ts). */
 export const setAsideOf = (summary: string, pid = process.pid) => `${summary}.run-inspect-aside-${pid}`;
 
-/** A run killed in that moment left the summary set aside and none under its name: it goes back first. */
+/**
+ * A run killed while it swapped the summary (report/summary-file.ts swapIn) left it set aside. When
+ * none is under its name, the newest goes back. The others, and any left beside a summary in place
+ * (killed after ours was linked in, or after a save of yours), are older versions: removed, unless
+ * their process still runs (it is in the middle of its own swap).
+ */
 function restoreSetAside(summary: string): void {
-  if (present(summary)) return;
   const dir = dirname(summary);
   const prefix = `${basename(summary)}.run-inspect-aside-`;
   let names: string[];
@@ -102,8 +106,20 @@ function restoreSetAside(summary: string): void {
   } catch {
     return;
   }
-  const newest = names.map((n) => join(dir, n)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  if (newest) renameSync(newest, summary);
+  if (names.length === 0) return;
+  const asides = names.map((n) => join(dir, n)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (!present(summary)) renameSync(asides.shift()!, summary);
+  for (const aside of asides) if (!processRuns(Number(aside.slice(aside.lastIndexOf('-') + 1)))) rmSync(aside, { force: true });
+}
+
+function processRuns(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export function layoutOf(dir: string, generation: Generation, design: string): ExperimentLayout {

@@ -134,8 +134,8 @@ async function readWithStamp(file: string): Promise<{ text: string; stamp: strin
  * rename would be lost), so the file is first moved aside, which no save can overwrite, and looked
  * at there: if it is not the version we read, it goes back. Ours is then linked in, which fails
  * rather than replace a save made in that moment. For those few microseconds the name is absent; a
- * run killed right then leaves the summary at `<file>.run-inspect-aside`, put back by the next
- * run (experiment/layout.ts restoreSetAside).
+ * run killed right then leaves the summary at `<file>.run-inspect-aside-PID`, put back by the next
+ * run (experiment/layout.ts restoreSetAside), or removed when a newer one is in place.
  * Returns the new file's stamp, or null when someone else's version stands.
  */
 async function replaceIfUnchanged(file: string, text: string, base: string): Promise<string | null> {

@@ -1,6 +1,7 @@
 // The poll loop's summary sync: rows of changed evals only, and a full check after someone else
 // wrote the file.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
@@ -74,6 +75,29 @@ test('a run killed in the moment the summary was set aside: the next run puts it
   expect(existsSync(summary)).toBe(false);
   const layout = detectLayout(dir);
   expect(layout.generation).toBe('seed');
+  expect(readFileSync(summary, 'utf8')).toBe(WITH);
+  expect(readdirSync(dir)).toEqual(['experiment_summary.md']);
+});
+
+test('a run killed after it linked its summary in (or after a save of yours) left an older version aside: the next run removes it, but not one of a run still swapping', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ri-aside-'));
+  const summary = join(dir, 'experiment_summary.md');
+  const dead = () => spawnSync('true').pid!; // a process that has ended: its pid is free
+  writeFileSync(summary, WITH);
+  writeFileSync(setAsideOf(summary, dead()), 'an older version\n');
+  writeFileSync(setAsideOf(summary, process.pid), 'mid-swap\n'); // a live process's: its own to finish
+  detectLayout(dir);
+  expect(readFileSync(summary, 'utf8')).toBe(WITH);
+  expect(readdirSync(dir).sort()).toEqual(['experiment_summary.md', `experiment_summary.md.run-inspect-aside-${process.pid}`]);
+
+  // None in place, two dead runs' asides: the newest goes back, the older goes.
+  rmSync(dir, { recursive: true });
+  mkdirSync(dir);
+  const older = setAsideOf(summary, dead());
+  writeFileSync(older, 'older\n');
+  utimesSync(older, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+  writeFileSync(setAsideOf(summary, dead()), WITH);
+  detectLayout(dir);
   expect(readFileSync(summary, 'utf8')).toBe(WITH);
   expect(readdirSync(dir)).toEqual(['experiment_summary.md']);
 });
