@@ -7,23 +7,8 @@
 lib=${BASH_SOURCE[0]%/*}
 [[ $lib == /* ]] || lib=$PWD/$lib # slurmctld starts in /
 ports=${TMPDIR:-/tmp}/fake-slurmctld-$UID.port
-# Connected on fd 3 to the live slurmctld (its pid in $pid), or false.
-slurmctld() {
-  read -r port pid 2>/dev/null <"$ports" &&
-    mapfile -d '' -t argv0 2>/dev/null <"/proc/$pid/cmdline" && [[ ${argv0[1]} == */slurmctld.mjs ]] &&
-    { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null
-}
-# None yet: start one (a node process once, not one per command) and wait until it listens. It
-# serves every state dir, so it gets none of this caller's environment: fake-slurm-admin reset
-# and a job's cleanup find their processes by FAKE_SLURM_DIR and SLURM_JOB_ID.
-started() {
-  (cd / && exec env -i PATH="$PATH" HOME="$HOME" setsid node "$lib/slurmctld.mjs" "$ports" </dev/null >/dev/null 2>&1 &)
-  for ((i = 0; i < 150; i++)); do
-    sleep 0.02
-    slurmctld && return
-  done
-  false
-}
+ctld=$lib/slurmctld.mjs
+. "$lib/service.bash"
 args=("$@")
 # Sends the request to the slurmctld on fd 3 and reads the answer's first line: the command's
 # stdin is the file $1, or this process's own (/proc/$$/fd/0) when $1 is empty. Once asked, never
@@ -33,7 +18,7 @@ ask() {
   # read -u, not <&3: stdin stays the caller's while slurmctld may still read it.
   read -r -u 3 code errn outn
 }
-if [[ $FAKE_SLURM_NO_SLURMCTLD != 1 ]] && { slurmctld || started; }; then
+if [[ $FAKE_SLURM_NO_SLURMCTLD != 1 ]] && { connected "$ports" "$ctld" || started node "$ports" "$ctld"; }; then
   ask ''
   # run-here: the command reads a stdin slurmctld cannot open (a socket, as node's child_process
   # pipes are); nothing was done yet. It gets that stdin as a file instead.
@@ -42,7 +27,7 @@ if [[ $FAKE_SLURM_NO_SLURMCTLD != 1 ]] && { slurmctld || started; }; then
     exec 3<&- 4<>"$stdin"
     rm -f "$stdin"
     cat >&4
-    slurmctld && ask "/proc/$$/fd/4"
+    connected "$ports" "$ctld" && ask "/proc/$$/fd/4"
     [[ $code == run-here ]] && exec node "$lib/run.mjs" "$cmd" "$@" </proc/$$/fd/4
   fi
   if [[ ! $code =~ ^[0-9]+$ ]]; then

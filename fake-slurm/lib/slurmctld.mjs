@@ -7,9 +7,8 @@
 // a request, or once another one is listed in the port file and nothing is in flight here.
 //   node slurmctld.mjs PORT_FILE
 import { readlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { listedPid, listPort, unlistPort } from './port-file.mjs';
+import { listedPid, listPort, requestServer, unlistPort } from './port-file.mjs';
 import { environOf } from './procs.mjs';
 
 const IDLE_MS = 30_000;
@@ -87,18 +86,7 @@ async function serve(sock, req) {
   sock.end(Buffer.concat([Buffer.from(`${code} ${err.length} ${out.length}\n`), err, out]));
 }
 
-const server = createServer((sock) => {
-  let buf = Buffer.alloc(0);
-  sock.on('error', () => undefined);
-  const onData = (d) => {
-    buf = Buffer.concat([buf, d]);
-    const req = parseRequest(buf);
-    if (!req) return;
-    sock.off('data', onData);
-    serve(sock, req);
-  };
-  sock.on('data', onData);
-});
+const server = requestServer(parseRequest, serve);
 
 // Commands that found none at the same moment each start one: the last listed serves, the
 // others stop below.

@@ -8,23 +8,8 @@ node=${FAKE_INSPECT_NODE:-node}
 here=${BASH_SOURCE[0]%/*} # the sourcing script resolved any link: see fake-inspect.sh
 [[ $here == /* ]] || here=$PWD/$here # the service starts in /
 ports=${TMPDIR:-/tmp}/fake-inspectd-$UID.port
-# Connected on fd 3 to the live inspectd, or false.
-inspectd() {
-  read -r port pid 2>/dev/null <"$ports" &&
-    mapfile -d '' -t argv0 2>/dev/null <"/proc/$pid/cmdline" && [[ ${argv0[1]} == */inspectd.mjs ]] &&
-    { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null
-}
-# It serves every eval of the temp dir: it gets none of this caller's environment (a job's
-# SLURM_JOB_ID, a fake-slurm state dir), which would make it look like a process of that job.
-started() {
-  (cd / && exec env -i PATH="$PATH" HOME="$HOME" setsid "$node" "$here/inspectd.mjs" "$ports" </dev/null >/dev/null 2>&1 &)
-  for ((i = 0; i < 150; i++)); do
-    sleep 0.02
-    inspectd && return
-  done
-  false
-}
-if [[ $FAKE_INSPECT_NO_SERVICE == 1 ]] || ! { inspectd || started; }; then exec "$node" "$here/$module" "$@"; fi
+. "$here/../../fake-slurm/lib/service.bash"
+if [[ $FAKE_INSPECT_NO_SERVICE == 1 ]] || ! { connected "$ports" "$here/inspectd.mjs" || started "$node" "$ports" "$here/inspectd.mjs"; }; then exec "$node" "$here/$module" "$@"; fi
 printf '%s\0' "$$" "$mode" "$#" "$@" >&3
 # Frames: `o N` or `e N` and N bytes of stdout or stderr, then `x CODE`.
 while read -r -u 3 kind n; do

@@ -7,8 +7,7 @@
 // as inspect would. The eval reads the client's environment and working directory (/proc).
 //   node inspectd.mjs PORT_FILE     (started by the first client that finds none)
 import { readlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { listPort, unlistPort } from '../../fake-slurm/lib/port-file.mjs';
+import { listPort, requestServer, unlistPort } from '../../fake-slurm/lib/port-file.mjs';
 import { environOf } from '../../fake-slurm/lib/procs.mjs';
 import { fakeInspectCli } from './fake-inspect.mjs';
 import { main as inspectCli } from './scaffold/inspect-cli.mjs';
@@ -48,22 +47,13 @@ async function serve(sock, req) {
   if (!sock.destroyed) sock.end(`x ${code}\n`);
 }
 
-const server = createServer((sock) => {
-  let buf = Buffer.alloc(0);
-  sock.on('error', () => undefined);
-  const onData = (d) => {
-    buf = Buffer.concat([buf, d]);
-    const req = request(buf);
-    if (!req) return;
-    sock.off('data', onData);
-    if (!MODES[req.mode]) return void sock.end('x 2\n');
-    running++;
-    serve(sock, req).finally(() => {
-      running--;
-      lastDone = Date.now();
-    });
-  };
-  sock.on('data', onData);
+const server = requestServer(request, (sock, req) => {
+  if (!MODES[req.mode]) return void sock.end('x 2\n');
+  running++;
+  serve(sock, req).finally(() => {
+    running--;
+    lastDone = Date.now();
+  });
 });
 
 // Two clients may start two: each lists itself (rename is atomic) and the one not listed gets no
