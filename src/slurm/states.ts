@@ -11,11 +11,15 @@ export type JobState = Readonly<
   | { kind: 'unknown'; state: string }
 >;
 
-/** The first word: `CANCELLED by 1234` → `CANCELLED`. */
+/**
+ * The first word: `CANCELLED by 1234` → `CANCELLED`. SLURM prints ASCII; a character scan, since a
+ * link's first poll calls it for all 10,000 squeue lines and a regex search cost twice as much there.
+ */
 export function firstWord(text: string): string {
   const t = text.trim();
-  const space = t.search(/\s/);
-  return space === -1 ? t : t.slice(0, space);
+  let end = 0;
+  while (end < t.length && t.charCodeAt(end) > 32) end++;
+  return end === t.length ? t : t.slice(0, end);
 }
 
 // A poll parses the state of every job (10,000 at a time) but SLURM prints only a few distinct ones.
