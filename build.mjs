@@ -54,12 +54,11 @@ export function bundleOptions(root = process.cwd()) {
 // V8's code cache for each chunk (and the functions a run compiled in it) is kept in
 // ~/.cache/run-inspect/<node version>: a start then skips most compiling (~40 ms of ~400). Chunk
 // names carry a hash of their code, so a new build never meets an old cache; V8 refuses a cache
-// that does not fit, and then it is written anew. A link that has polled says so
-// (src/code-cache.ts), and then a cache that grew by >=10% is written again at its exit: the first
-// process to exit (a quick \`status\`, say) must not leave every later link compiling its polls'
-// functions in its first poll (~70 ms of a 10,000-eval poll 1). Other commands do not pay for the
-// check (~8 ms). Written at exit, atomically; a cache that cannot be read or written only costs
-// that time. Files of other builds go after a week unwritten.
+// that does not fit, and then it is written anew. It is also written anew when a run compiled a
+// good deal more of a chunk than its cache holds: the first process to exit (a quick \`status\`,
+// say) must not leave every later link compiling its polls' functions in its first poll (~80 ms
+// of a 10,000-eval poll 1). Written at exit, atomically; a cache that cannot be read or written only
+// costs that time. Files of other builds go after a week unwritten.
 const LOADER = `
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -72,8 +71,6 @@ const nodeRequire = createRequire(import.meta.url);
 const cacheDir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'run-inspect', process.version + '-' + process.arch);
 /** [cache file, script, bytes of the cache it was compiled with (0: none, or refused)] per chunk run. */
 const compiled = [];
-let linkCode = false;
-globalThis[Symbol.for('run-inspect.compiled-what-links-run')] = () => (linkCode = true);
 const loaded = new Map();
 function compile(id) {
   const cacheFile = join(cacheDir, id.slice(2) + '.v8');
@@ -88,7 +85,6 @@ function compile(id) {
 process.once('exit', () => {
   let written = false;
   for (const [cacheFile, script, had] of compiled) {
-    if (had && !linkCode) continue;
     try {
       const data = script.createCachedData();
       if (had && data.length < had * 1.1) continue;

@@ -1,7 +1,6 @@
 // `run`: discover → verify fine-tuning → verify checkpoints → plan → submit → poll until every eval
 // has ended (or this link's walltime is near) → final summary.
 import { hostname } from 'node:os';
-import { compiledWhatLinksRun } from '../code-cache.js';
 import type { EvalSpec } from '../domain.js';
 import type { Design } from '../experiment/design.js';
 import { passingFileFault, SlurmCommandError, SlurmUnavailableError, UserError } from '../errors.js';
@@ -132,7 +131,6 @@ async function monitorLoop(
     if (await detachRequested(m)) return detach(m);
     try {
       await passOrLogFailure(m, memory, announced, () => stopReason() !== null);
-      compiledWhatLinksRun();
       state = (await m.store.current())!;
       await syncSummary(state);
     } catch (e) {
