@@ -54,11 +54,8 @@ export function bundleOptions(root = process.cwd()) {
 // V8's code cache for each chunk (and the functions a run compiled in it) is kept in
 // ~/.cache/run-inspect/<node version>: a start then skips most compiling (~40 ms of ~400). Chunk
 // names carry a hash of their code, so a new build never meets an old cache; V8 refuses a cache
-// that does not fit, and then it is written anew. It is also written anew when a run compiled a
-// good deal more of a chunk than its cache holds: the first process to exit (a quick \`status\`,
-// say) must not leave every later link compiling its polls' functions in its first poll (~80 ms
-// of a 10,000-eval poll 1). Written at exit, atomically; a cache that cannot be read or written only
-// costs that time. Files of other builds go after a week unwritten.
+// that does not fit, and then it is written anew. Written at exit, atomically; a cache that cannot
+// be read or written only costs that time. Files of other builds go after a week unwritten.
 const LOADER = `
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -69,8 +66,7 @@ import { Script } from 'node:vm';
 const file = fileURLToPath(import.meta.url);
 const nodeRequire = createRequire(import.meta.url);
 const cacheDir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'run-inspect', process.version + '-' + process.arch);
-/** [cache file, script, bytes of the cache it was compiled with (0: none, or refused)] per chunk run. */
-const compiled = [];
+const uncached = [];
 const loaded = new Map();
 function compile(id) {
   const cacheFile = join(cacheDir, id.slice(2) + '.v8');
@@ -79,23 +75,19 @@ function compile(id) {
     cachedData = readFileSync(cacheFile);
   } catch {}
   const script = new Script('(function (exports, require, module, __filename, __dirname) {' + CHUNKS[id] + '\\n})', { filename: file + '#' + id.slice(2), cachedData });
-  compiled.push([cacheFile, script, cachedData && !script.cachedDataRejected ? cachedData.length : 0]);
+  if (!cachedData || script.cachedDataRejected) uncached.push([cacheFile, script]);
   return script.runInThisContext();
 }
 process.once('exit', () => {
-  let written = false;
-  for (const [cacheFile, script, had] of compiled) {
+  if (!uncached.length) return;
+  for (const [cacheFile, script] of uncached) {
     try {
-      const data = script.createCachedData();
-      if (had && data.length < had * 1.1) continue;
       mkdirSync(cacheDir, { recursive: true });
       const temp = cacheFile + '.' + hostname() + '.' + process.pid; // a home shared by many nodes
-      writeFileSync(temp, data);
+      writeFileSync(temp, script.createCachedData());
       renameSync(temp, cacheFile);
-      written = true;
     } catch {}
   }
-  if (!written) return;
   // Other builds' caches (every upgrade leaves one) go once unused for a week.
   try {
     for (const name of readdirSync(cacheDir)) {

@@ -8,8 +8,7 @@ import { Script } from 'node:vm';
 const file = fileURLToPath(import.meta.url);
 const nodeRequire = createRequire(import.meta.url);
 const cacheDir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'run-inspect', process.version + '-' + process.arch);
-/** [cache file, script, bytes of the cache it was compiled with (0: none, or refused)] per chunk run. */
-const compiled = [];
+const uncached = [];
 const loaded = new Map();
 function compile(id) {
   const cacheFile = join(cacheDir, id.slice(2) + '.v8');
@@ -18,23 +17,19 @@ function compile(id) {
     cachedData = readFileSync(cacheFile);
   } catch {}
   const script = new Script('(function (exports, require, module, __filename, __dirname) {' + CHUNKS[id] + '\n})', { filename: file + '#' + id.slice(2), cachedData });
-  compiled.push([cacheFile, script, cachedData && !script.cachedDataRejected ? cachedData.length : 0]);
+  if (!cachedData || script.cachedDataRejected) uncached.push([cacheFile, script]);
   return script.runInThisContext();
 }
 process.once('exit', () => {
-  let written = false;
-  for (const [cacheFile, script, had] of compiled) {
+  if (!uncached.length) return;
+  for (const [cacheFile, script] of uncached) {
     try {
-      const data = script.createCachedData();
-      if (had && data.length < had * 1.1) continue;
       mkdirSync(cacheDir, { recursive: true });
       const temp = cacheFile + '.' + hostname() + '.' + process.pid; // a home shared by many nodes
-      writeFileSync(temp, data);
+      writeFileSync(temp, script.createCachedData());
       renameSync(temp, cacheFile);
-      written = true;
     } catch {}
   }
-  if (!written) return;
   // Other builds' caches (every upgrade leaves one) go once unused for a week.
   try {
     for (const name of readdirSync(cacheDir)) {

@@ -79,29 +79,6 @@ describe('the bundle', () => {
     expect(await run(['heavy'], notADir)).toMatchObject({ exitCode: 0, stdout: 'heavy chunk evaluated\nheavy after light', stderr: '' });
   });
 
-  it('writes a chunk\'s cache anew when a run compiled a good deal more of it than the cache holds', async () => {
-    // 60 functions, each compiled when first called: `one` calls one of them, `all` every one.
-    const bodies = Array.from({ length: 60 }, (_, i) => `(x: number) => { let s = ${i}; for (let k = 0; k < x; k++) s = (s * ${i + 3} + k) % ${1009 + i}; return s.toString(${2 + (i % 30)}).length; }`);
-    const root = checkout({
-      'cli.ts': "import { all, one } from './work.js';\nconsole.log(process.argv[2] === 'all' ? all() : one());\n",
-      'work.ts': `const fns = [\n${bodies.join(',\n')}\n];\nexport const one = () => fns[0]!(5);\nexport const all = () => fns.reduce((s, f) => s + f(5), 0);\n`,
-    });
-    const file = await built(root);
-    const home = join(root, 'cache-home');
-    const run = (arg: string) => execa('node', [file, arg], { env: { XDG_CACHE_HOME: home } });
-    const dir = join(home, 'run-inspect', `${process.version}-${process.arch}`);
-    const size = () => readdirSync(dir).reduce((n, f) => n + readFileSync(join(dir, f)).length, 0);
-
-    await run('one'); // the first to exit compiled one function of the 60
-    const small = size();
-    await run('all');
-    const big = size();
-    expect(big).toBeGreaterThan(small * 1.5);
-    await run('one');
-    expect(size()).toBe(big); // a run that compiled less leaves the fuller cache
-    expect((await run('all')).stdout).toMatch(/^\d+$/);
-  });
-
   it('refuses a package imported with import(): a CommonJS one would lose its named exports', async () => {
     const root = checkout({ 'cli.ts': "void import('yaml').then(({ parseDocument }) => console.log(typeof parseDocument));\n" });
     await expect(bundleText(root)).rejects.toThrow(/node_modules\/yaml\/.*a package imported with import\(\)/);
