@@ -54,11 +54,16 @@ export function bundleOptions(root = process.cwd()) {
 // V8's code cache for each chunk (and the functions a run compiled in it) is kept in
 // ~/.cache/run-inspect/<node version>: a start then skips most compiling (~40 ms of ~400). Chunk
 // names carry a hash of their code, so a new build never meets an old cache; V8 refuses a cache
-// that does not fit, and then it is written anew. Written at exit, atomically; a cache that cannot
-// be read or written only costs that time. Files of other builds go after a week unwritten.
+// that does not fit, and then it is written anew. V8 also refuses a cache made under other V8
+// flags, so each set of node options has its own file (`<chunk>.<options' hash>.v8`): the job's
+// node flags (slurm/run-inspect.sbatch) and a user's plain `status` would otherwise replace each
+// other's cache at every switch, and each start would compile from scratch. Written at exit,
+// atomically; a cache that cannot be read or written only costs that time. Files of other builds
+// go after a week unwritten.
 const LOADER = `
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
 import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,10 +71,11 @@ import { Script } from 'node:vm';
 const file = fileURLToPath(import.meta.url);
 const nodeRequire = createRequire(import.meta.url);
 const cacheDir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'run-inspect', process.version + '-' + process.arch);
+const flags = createHash('sha1').update(process.execArgv.join('\\0') + '\\0' + (process.env.NODE_OPTIONS || '')).digest('hex').slice(0, 8);
 const uncached = [];
 const loaded = new Map();
 function compile(id) {
-  const cacheFile = join(cacheDir, id.slice(2) + '.v8');
+  const cacheFile = join(cacheDir, id.slice(2) + '.' + flags + '.v8');
   let cachedData;
   try {
     cachedData = readFileSync(cacheFile);
@@ -92,7 +98,7 @@ process.once('exit', () => {
   try {
     for (const name of readdirSync(cacheDir)) {
       const path = join(cacheDir, name);
-      if (!Object.hasOwn(CHUNKS, './' + name.slice(0, -3)) && Date.now() - statSync(path).mtimeMs > 7 * 86400000) rmSync(path, { force: true });
+      if (!Object.hasOwn(CHUNKS, './' + name.slice(0, name.indexOf('.js.') + 3)) && Date.now() - statSync(path).mtimeMs > 7 * 86400000) rmSync(path, { force: true });
     }
   } catch {}
 });

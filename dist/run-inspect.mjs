@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
 import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,10 +9,11 @@ import { Script } from 'node:vm';
 const file = fileURLToPath(import.meta.url);
 const nodeRequire = createRequire(import.meta.url);
 const cacheDir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'run-inspect', process.version + '-' + process.arch);
+const flags = createHash('sha1').update(process.execArgv.join('\0') + '\0' + (process.env.NODE_OPTIONS || '')).digest('hex').slice(0, 8);
 const uncached = [];
 const loaded = new Map();
 function compile(id) {
-  const cacheFile = join(cacheDir, id.slice(2) + '.v8');
+  const cacheFile = join(cacheDir, id.slice(2) + '.' + flags + '.v8');
   let cachedData;
   try {
     cachedData = readFileSync(cacheFile);
@@ -34,7 +36,7 @@ process.once('exit', () => {
   try {
     for (const name of readdirSync(cacheDir)) {
       const path = join(cacheDir, name);
-      if (!Object.hasOwn(CHUNKS, './' + name.slice(0, -3)) && Date.now() - statSync(path).mtimeMs > 7 * 86400000) rmSync(path, { force: true });
+      if (!Object.hasOwn(CHUNKS, './' + name.slice(0, name.indexOf('.js.') + 3)) && Date.now() - statSync(path).mtimeMs > 7 * 86400000) rmSync(path, { force: true });
     }
   } catch {}
 });

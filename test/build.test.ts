@@ -54,21 +54,32 @@ describe('the bundle', () => {
 
     expect((await run()).stdout).toBe('light');
     const first = caches();
-    expect(Object.keys(first).sort()).toEqual([expect.stringMatching(/^chunk-\w+\.js\.v8$/), expect.stringMatching(/^cli-\w+\.js\.v8$/)]); // the chunks it ran, not heavy's
+    expect(Object.keys(first).sort()).toEqual([expect.stringMatching(/^chunk-\w+\.js\.\w{8}\.v8$/), expect.stringMatching(/^cli-\w+\.js\.\w{8}\.v8$/)]); // the chunks it ran, not heavy's
     expect((await run()).stdout).toBe('light');
     expect(caches()).toEqual(first); // accepted, so not written again
+
+    // V8 refuses a cache made under other flags: the job's node options get files of their own,
+    // and switching between the two leaves both caches as they were.
+    const withFlags = () => execa('node', ['--no-use-osr', file], { env: { XDG_CACHE_HOME: home } });
+    expect((await withFlags()).stdout).toBe('light');
+    const both = caches();
+    expect(Object.keys(both)).toHaveLength(4);
+    expect(both).toMatchObject(first);
+    expect((await run()).stdout).toBe('light');
+    expect((await withFlags()).stdout).toBe('light');
+    expect(caches()).toEqual(both);
 
     const name = Object.keys(first).find((f) => f.startsWith('cli-'))!;
     writeFileSync(join(dir, name), 'not a code cache');
     // Other builds' caches: one unwritten for 8 days goes at the next write, a recent one stays.
-    for (const [other, days] of [['cli-OLDBUILD.js.v8', 8], ['cli-RECENT.js.v8', 6]] as const) {
+    for (const [other, days] of [['cli-OLDBUILD.js.5ba93c9d.v8', 8], ['cli-RECENT.js.5ba93c9d.v8', 6]] as const) {
       writeFileSync(join(dir, other), 'another build');
       const when = new Date(Date.now() - days * 86_400_000);
       utimesSync(join(dir, other), when, when);
     }
     expect((await run()).stdout).toBe('light');
-    expect(Object.keys(caches())).toContain('cli-RECENT.js.v8');
-    expect(Object.keys(caches())).not.toContain('cli-OLDBUILD.js.v8');
+    expect(Object.keys(caches())).toContain('cli-RECENT.js.5ba93c9d.v8');
+    expect(Object.keys(caches())).not.toContain('cli-OLDBUILD.js.5ba93c9d.v8');
     const rewritten = caches()[name];
     expect(rewritten.length).toBe(first[name].length); // a cache again
     expect((await run()).stdout).toBe('light');
