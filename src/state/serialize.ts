@@ -1,7 +1,9 @@
 // eval_jobs.json's bytes: an indented head, then one line per evaluation (readable and greppable
 // by hand). A monitor writes the file every poll but at 10,000 evals only a few evaluations change
-// between two writes: each evaluation's line is kept and only changed ones are stringified again,
-// and the bytes are encoded into one buffer that is reused (no 5 MB of garbage per write).
+// between two writes: each evaluation's line is kept and only changed ones are stringified again.
+// The bytes are encoded into a buffer of their own, not kept: from 1 MB on the file is written
+// whole only at a compaction (store.ts), and a kept buffer would hold its 8 MB (10,000 evals)
+// for the link's life.
 import { evalKeys } from './keys.js';
 import type { EvalState, State } from './schema.js';
 
@@ -25,12 +27,8 @@ export class StateSerializer {
   private lines: string[] = [];
   private sizes: number[] = [];
   private head = '';
-  private out = Buffer.alloc(0);
 
-  /**
-   * The file's bytes, and whether they differ from the previous call's. The buffer is reused:
-   * it is valid until the next call.
-   */
+  /** The file's bytes, and whether they differ from the previous call's. */
   serialize(state: State): { bytes: Buffer; changed: boolean } {
     const d = this.update(state);
     return { bytes: this.encode(), changed: d.head || d.keys || d.evals.length > 0 };
@@ -80,18 +78,16 @@ export class StateSerializer {
     return this.lines.length === 0 ? '}\n}\n' : '\n  }\n}\n';
   }
 
-  /** The bytes of the state last given to `update` or `serialize` (valid until the next call). */
+  /** The bytes of the state last given to `update` or `serialize`. */
   encode(): Buffer {
-    const close = this.close();
-    const size = this.byteLength();
-    if (this.out.length < size) this.out = Buffer.allocUnsafe(Math.ceil(size * 1.25));
-    let at = this.out.write(this.head, 0);
+    const out = Buffer.allocUnsafe(this.byteLength());
+    let at = out.write(this.head, 0);
     this.lines.forEach((line, n) => {
-      if (n > 0) at += this.out.write(',', at);
-      at += this.out.write(line, at);
+      if (n > 0) at += out.write(',', at);
+      at += out.write(line, at);
     });
-    at += this.out.write(close, at);
-    return this.out.subarray(0, at);
+    out.write(this.close(), at);
+    return out;
   }
 }
 
