@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
-import { openOwnFile } from './own-file.js';
+import { openOwnFile, writeParts } from './own-file.js';
 import type { EvalState, State } from './schema.js';
 
 /** eval_jobs.journal.jsonl beside eval_jobs.json. */
@@ -63,16 +63,24 @@ export function applyJournal(data: unknown, text: string, file: string): void {
   });
 }
 
-/** Appends one record as a line, on disk (fsync) before it returns, as an atomic replace of the state file would be. */
-export async function appendJournal(file: string, rec: JournalRecord): Promise<number> {
-  const line = Buffer.from(`${JSON.stringify(rec)}\n`);
+/**
+ * Appends one record as a line (a JournalRecord), on disk (fsync) before it returns, as an atomic
+ * replace of the state file would be. `members`: the changed evaluations as `"key": {...}` JSON
+ * members, written as they are (a link's first poll may change all 10,000). Returns its bytes.
+ */
+export async function appendJournal(file: string, journalId: string, head: JournalRecord['head'] | null, members: readonly string[]): Promise<number> {
   const fh = await openOwnFile(file, true);
   try {
-    // A short write (a disk filling up) is followed by one that fails with the disk's error.
-    for (let at = 0; at < line.length; ) at += (await fh.write(line, at)).bytesWritten;
+    const bytes = await writeParts(fh, journalLine(journalId, head, members));
     await fh.sync();
-    return line.length;
+    return bytes;
   } finally {
     await fh.close();
   }
+}
+
+function* journalLine(journalId: string, head: JournalRecord['head'] | null, members: readonly string[]): Generator<string> {
+  yield `{"journal_id":${JSON.stringify(journalId)}${head ? `,"head":${JSON.stringify(head)}` : ''},"evaluations":{`;
+  for (let n = 0; n < members.length; n++) yield n > 0 ? `,${members[n]}` : members[n]!;
+  yield '}}\n';
 }

@@ -3,7 +3,8 @@
 // link: in a shared folder a planted link would send our write to someone else's file.
 // (write-file-atomic resolves links; the user's own experiment_summary.md may be one, and stays one.)
 import { constants } from 'node:fs';
-import { lstat, open, type FileHandle } from 'node:fs/promises';
+import { lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import writeFileAtomic from 'write-file-atomic';
 import { UserError } from '../errors.js';
 
@@ -27,4 +28,50 @@ export async function openOwnFile(file: string, append: boolean): Promise<FileHa
     if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw notThroughLinks(file);
     throw e;
   }
+}
+
+/**
+ * Replaces one of our files with `parts` written one after another, so that a large file
+ * (eval_jobs.json is megabytes at 10,000 evals) is never one buffer in memory: a temp file beside
+ * it (never through a link), fsync, rename. Whatever fails, the old file stands and the temp file
+ * goes. Returns the bytes written.
+ */
+export async function replaceOwnFile(file: string, parts: Iterable<string>): Promise<number> {
+  if ((await lstat(file).catch(() => null))?.isSymbolicLink()) throw notThroughLinks(file);
+  const temp = `${file}.run-inspect-${hostname()}-${process.pid}.tmp`;
+  let fh: FileHandle | null = null;
+  try {
+    fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o666);
+    const bytes = await writeParts(fh, parts);
+    await fh.sync();
+    await fh.close();
+    fh = null;
+    await rename(temp, file);
+    return bytes;
+  } catch (e) {
+    await fh?.close().catch(() => undefined);
+    await rm(temp, { force: true });
+    throw (e as NodeJS.ErrnoException).code === 'ELOOP' ? notThroughLinks(temp) : e;
+  }
+}
+
+/**
+ * Writes `parts` in order, ~64 KB at a time; returns the bytes written. A short write (a disk
+ * filling up) is followed by one that fails with the disk's error.
+ */
+export async function writeParts(fh: FileHandle, parts: Iterable<string>): Promise<number> {
+  let total = 0;
+  let batch = '';
+  const flush = async () => {
+    const bytes = Buffer.from(batch);
+    batch = '';
+    for (let at = 0; at < bytes.length; ) at += (await fh.write(bytes, at)).bytesWritten;
+    total += bytes.length;
+  };
+  for (const part of parts) {
+    batch += part;
+    if (batch.length >= 65_536) await flush();
+  }
+  if (batch) await flush();
+  return total;
 }

@@ -1,15 +1,16 @@
 // eval_jobs.json's bytes: an indented head, then one line per evaluation (readable and greppable
 // by hand). A monitor writes the file every poll but at 10,000 evals only a few evaluations change
 // between two writes: each evaluation's line is kept and only changed ones are stringified again.
-// The bytes are encoded into a buffer of their own, not kept: from 1 MB on the file is written
-// whole only at a compaction (store.ts), and a kept buffer would hold its 8 MB (10,000 evals)
-// for the link's life.
+// The file is written from those lines in pieces (`parts`): at 10,000 evals a whole-file buffer
+// is 7 MB, and it came at a link's start and end, when memory is at its highest.
 import { evalKeys } from './keys.js';
 import type { EvalState, State } from './schema.js';
 
 export interface StateDelta {
   /** Keys of the evaluations that changed (or are new). */
   evals: string[];
+  /** Their `"key": {...}` JSON members, in the same order (a journal line reuses them). */
+  members: string[];
   head: boolean;
   /** Keys were added, removed or reordered. */
   keys: boolean;
@@ -28,10 +29,10 @@ export class StateSerializer {
   private sizes: number[] = [];
   private head = '';
 
-  /** The file's bytes, and whether they differ from the previous call's. */
-  serialize(state: State): { bytes: Buffer; changed: boolean } {
+  /** The file's text, and whether it differs from the previous call's. */
+  serialize(state: State): { text: string; changed: boolean } {
     const d = this.update(state);
-    return { bytes: this.encode(), changed: d.head || d.keys || d.evals.length > 0 };
+    return { text: this.text(), changed: d.head || d.keys || d.evals.length > 0 };
   }
 
   /**
@@ -48,7 +49,7 @@ export class StateSerializer {
   }
 
   private updateLines(keys: readonly string[], evaluations: Record<string, EvalState>): StateDelta {
-    const delta: StateDelta = { evals: [], head: false, keys: keys.length !== this.keys.length };
+    const delta: StateDelta = { evals: [], members: [], head: false, keys: keys.length !== this.keys.length };
     let i = 0;
     for (const key of keys) {
       const ev = evaluations[key]!;
@@ -56,10 +57,12 @@ export class StateSerializer {
       if (this.evals[i] !== ev || this.keys[i] !== key) {
         this.keys[i] = key;
         this.evals[i] = ev;
-        this.lines[i] = `\n    ${JSON.stringify(key)}: ${JSON.stringify(ev)}`;
+        const member = `${JSON.stringify(key)}: ${JSON.stringify(ev)}`;
+        this.lines[i] = `\n    ${member}`;
         this.sizes[i] = Buffer.byteLength(this.lines[i]!);
         freeze(ev);
         delta.evals.push(key);
+        delta.members.push(member);
       }
       i++;
     }
@@ -78,16 +81,16 @@ export class StateSerializer {
     return this.lines.length === 0 ? '}\n}\n' : '\n  }\n}\n';
   }
 
-  /** The bytes of the state last given to `update` or `serialize`. */
-  encode(): Buffer {
-    const out = Buffer.allocUnsafe(this.byteLength());
-    let at = out.write(this.head, 0);
-    this.lines.forEach((line, n) => {
-      if (n > 0) at += out.write(',', at);
-      at += out.write(line, at);
-    });
-    out.write(this.close(), at);
-    return out;
+  /** The text of the state last given to `update` or `serialize`. */
+  text(): string {
+    return [...this.parts()].join('');
+  }
+
+  /** The same as text in pieces, in order, for a writer that need not hold it all at once. */
+  *parts(): Generator<string> {
+    yield this.head;
+    for (let n = 0; n < this.lines.length; n++) yield n > 0 ? `,${this.lines[n]}` : this.lines[n]!;
+    yield this.close();
   }
 }
 
@@ -99,5 +102,5 @@ function freeze(ev: EvalState): void {
 
 /** The file's text for one state (no memory of earlier ones). */
 export function serializeState(state: State): string {
-  return new StateSerializer().serialize(state).bytes.toString('utf8');
+  return new StateSerializer().serialize(state).text;
 }

@@ -135,7 +135,7 @@ describe('the journal beside a large eval_jobs.json', () => {
     const theirs = join(file, '..', 'theirs.txt');
     writeFileSync(theirs, 'someone else\'s file\n');
     symlinkSync(theirs, journal);
-    await expect(appendJournal(journal, { journal_id: 'x', evaluations: {} })).rejects.toThrow(/eval_jobs\.journal\.jsonl: is a symbolic link; run-inspect does not write through links/);
+    await expect(appendJournal(journal, 'x', null, [])).rejects.toThrow(/eval_jobs\.journal\.jsonl: is a symbolic link; run-inspect does not write through links/);
     expect(readFileSync(theirs, 'utf8')).toBe('someone else\'s file\n');
   });
 

@@ -65,14 +65,14 @@ describe('eval_jobs.json', () => {
     const ev = { run: 'r', task: 't', epoch: 0, job_id: null, status: 'NOT_SUBMITTED', submitted: null, completed: null, elapsed: null, log_path: null, script: 'r/eval/t_epoch0.slurm' };
     for (let i = 0; i < 5; i++) s.evaluations[`r_t_epoch${i}`] = parseState(JSON.stringify({ ...s, evaluations: { k: { ...ev, epoch: i } } }), 'f').evaluations.k!;
     const serializer = new StateSerializer();
-    const same = () => expect(serializer.serialize(s).bytes.toString()).toBe(serializeState(s));
+    const same = () => expect(serializer.serialize(s).text).toBe(serializeState(s));
     same();
     expect(serializer.serialize(s).changed).toBe(false);
     setEval(s, 'r_t_epoch3', { status: 'PENDING', job_id: '42' });
     s.last_poll = '2026-11-29 10:01:00';
     expect(serializer.serialize(s).changed).toBe(true);
     same();
-    expect(serializer.serialize(s).bytes.toString()).toContain('"r_t_epoch3": {"run":"r","task":"t","epoch":3,"job_id":"42","status":"PENDING"');
+    expect(serializer.serialize(s).text).toContain('"r_t_epoch3": {"run":"r","task":"t","epoch":3,"job_id":"42","status":"PENDING"');
     expect(() => delete s.evaluations['r_t_epoch0']).toThrow(TypeError);
     const { r_t_epoch0: _removed, ...rest } = s.evaluations;
     s.evaluations = rest;

@@ -1,0 +1,48 @@
+// Our own files replaced from pieces: the whole text lands, or the old file stands; never through a link.
+import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { replaceOwnFile } from '../../src/state/own-file.js';
+
+const folder = () => mkdtempSync(join(tmpdir(), 'ri-own-'));
+
+describe('replaceOwnFile', () => {
+  it('writes the pieces in order, batched past 64 KB, and says how many bytes', async () => {
+    const dir = folder();
+    const file = join(dir, 'eval_jobs.json');
+    writeFileSync(file, 'old');
+    const pieces = Array.from({ length: 3000 }, (_, i) => `line ${i} é\n`);
+    const bytes = await replaceOwnFile(file, pieces);
+    expect(readFileSync(file, 'utf8')).toBe(pieces.join(''));
+    expect(bytes).toBe(Buffer.byteLength(pieces.join('')));
+    expect(readdirSync(dir)).toEqual(['eval_jobs.json']);
+  });
+
+  it('leaves the old file whole and no temp file when the pieces fail half way', async () => {
+    const dir = folder();
+    const file = join(dir, 'eval_jobs.json');
+    writeFileSync(file, 'old');
+    function* failing() {
+      yield 'x'.repeat(100_000); // a first batch is on disk already
+      throw new Error('serializer broke');
+    }
+    await expect(replaceOwnFile(file, failing())).rejects.toThrow('serializer broke');
+    expect(readFileSync(file, 'utf8')).toBe('old');
+    expect(readdirSync(dir)).toEqual(['eval_jobs.json']);
+  });
+
+  it('never writes through a link, at the file or at its temp name', async () => {
+    const dir = folder();
+    const theirs = join(dir, 'theirs.txt');
+    writeFileSync(theirs, 'someone else\'s\n');
+    const file = join(dir, 'eval_jobs.json');
+    symlinkSync(theirs, file);
+    await expect(replaceOwnFile(file, ['ours'])).rejects.toThrow(/eval_jobs\.json: is a symbolic link/);
+    const other = join(dir, 'other.json');
+    symlinkSync(theirs, `${other}.run-inspect-${hostname()}-${process.pid}.tmp`); // planted where our temp file goes
+    await expect(replaceOwnFile(other, ['ours'])).rejects.toThrow(/\.tmp: is a symbolic link/);
+    expect(readFileSync(theirs, 'utf8')).toBe('someone else\'s\n');
+    expect(readdirSync(dir).sort()).toEqual(['eval_jobs.json', 'theirs.txt']);
+  });
+});
