@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlin
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
+import { formatTimestamp, parseTimestamp } from '../../src/slurm/time.js';
 import { BUNDLE, experiment, readJson, sandbox, type Sandbox } from '../support/harness.js';
 
 let s: Sandbox;
@@ -82,6 +83,13 @@ describe('exactly once without job comments in accounting', () => {
       const j = s.jobs()[0]!;
       return j.end_time !== null && Date.now() / 1000 - j.end_time > 1.5;
     });
+    // The next link comes later than the 30 s an unconfirmed submission is given to show up in
+    // squeue (submit.ts): the intent is dated 40 s back instead of the test waiting them out.
+    const file = join(dir, 'eval_jobs.json');
+    const st = readJson(file);
+    const intent = parseTimestamp(st.evaluations.r4_reverse_words_epoch0.submit_intent)!;
+    st.evaluations.r4_reverse_words_epoch0.submit_intent = formatTimestamp(new Date(intent.getTime() - 40_000));
+    writeFileSync(file, JSON.stringify(st, null, 2));
     const r = await s.cli(['run', dir, '--poll-interval', '0.5', '--stagger', '0'], { timeoutMs: 90_000 });
     expect(r.stderr).not.toMatch(/internal error|    at /);
     expect(r.exitCode).toBe(0);
