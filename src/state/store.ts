@@ -177,7 +177,7 @@ export class StateStore {
   private wholeWriteNeeded(fromCopy: boolean, changed: boolean, compact: boolean, onDisk: OnDisk | null): boolean {
     if (this.journalBytes > 0 && (compact || !fromCopy)) return true;
     if (fromCopy) return changed;
-    return !onDisk || onDisk.text !== this.serializer.text();
+    return !onDisk || !this.serializer.matches(onDisk.text);
   }
 
   /** eval_jobs.json in full, with a new journal id when it is large enough to keep one; the old journal goes. */

@@ -65,7 +65,12 @@ describe('eval_jobs.json', () => {
     const ev = { run: 'r', task: 't', epoch: 0, job_id: null, status: 'NOT_SUBMITTED', submitted: null, completed: null, elapsed: null, log_path: null, script: 'r/eval/t_epoch0.slurm' };
     for (let i = 0; i < 5; i++) s.evaluations[`r_t_epoch${i}`] = parseState(JSON.stringify({ ...s, evaluations: { k: { ...ev, epoch: i } } }), 'f').evaluations.k!;
     const serializer = new StateSerializer();
-    const same = () => expect(serializer.serialize(s).text).toBe(serializeState(s));
+    const same = () => {
+      expect(serializer.serialize(s).text).toBe(serializeState(s));
+      const text = serializeState(s);
+      expect(serializer.matches(text)).toBe(true);
+      for (const other of [text.slice(0, -1), `${text} `, text.replace('"version": 1', '"version": 2')]) expect(serializer.matches(other)).toBe(false);
+    };
     same();
     expect(serializer.serialize(s).changed).toBe(false);
     setEval(s, 'r_t_epoch3', { status: 'PENDING', job_id: '42' });
