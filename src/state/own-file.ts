@@ -3,8 +3,9 @@
 // link: in a shared folder a planted link would send our write to someone else's file.
 // (write-file-atomic resolves links; the user's own experiment_summary.md may be one, and stays one.)
 import { constants } from 'node:fs';
-import { lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { UserError } from '../errors.js';
 
@@ -30,6 +31,20 @@ export async function openOwnFile(file: string, append: boolean): Promise<FileHa
   }
 }
 
+const TEMP_INFIX = '.run-inspect-';
+
+/**
+ * Removes the temp files replaceOwnFile left beside `file` when its process was killed mid-write
+ * (7 MB each at 10,000 evals). Only for a caller that holds the file's lock: then no other writer
+ * is half way through one.
+ */
+export async function removeLeftTemps(file: string): Promise<void> {
+  const prefix = basename(file) + TEMP_INFIX;
+  for (const name of await readdir(dirname(file))) {
+    if (name.startsWith(prefix) && name.endsWith('.tmp')) await rm(join(dirname(file), name), { force: true });
+  }
+}
+
 /**
  * Replaces one of our files with `parts` written one after another, so that a large file
  * (eval_jobs.json is megabytes at 10,000 evals) is never one buffer in memory: a temp file beside
@@ -38,7 +53,7 @@ export async function openOwnFile(file: string, append: boolean): Promise<FileHa
  */
 export async function replaceOwnFile(file: string, parts: Iterable<string>): Promise<number> {
   if ((await lstat(file).catch(() => null))?.isSymbolicLink()) throw notThroughLinks(file);
-  const temp = `${file}.run-inspect-${hostname()}-${process.pid}.tmp`;
+  const temp = `${file}${TEMP_INFIX}${hostname()}-${process.pid}.tmp`;
   let fh: FileHandle | null = null;
   try {
     fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o666);

@@ -7,7 +7,7 @@ import { STATE_VERSION, stateSchema, type EvalState, type State } from './schema
 import { withoutOldPresentation } from './upgrade.js';
 import { fromWorkflowState } from './migrate.js';
 import { StateSerializer } from './serialize.js';
-import { replaceOwnFile } from './own-file.js';
+import { removeLeftTemps, replaceOwnFile } from './own-file.js';
 import { appendJournal, applyJournal, journalPath, newJournalId, readJournal } from './journal.js';
 
 /**
@@ -188,6 +188,7 @@ export class StateStore {
       next.journal_id = id;
       this.serializer.update(next);
     }
+    await removeLeftTemps(this.file);
     this.fileBytes = await replaceOwnFile(this.file, this.serializer.parts());
     if (this.journalBytes > 0) await rm(this.journalFile, { force: true });
     this.journalBytes = 0;

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } fr
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { replaceOwnFile } from '../../src/state/own-file.js';
+import { removeLeftTemps, replaceOwnFile } from '../../src/state/own-file.js';
 
 const folder = () => mkdtempSync(join(tmpdir(), 'ri-own-'));
 
@@ -44,5 +44,13 @@ describe('replaceOwnFile', () => {
     await expect(replaceOwnFile(other, ['ours'])).rejects.toThrow(/\.tmp: is a symbolic link/);
     expect(readFileSync(theirs, 'utf8')).toBe('someone else\'s\n');
     expect(readdirSync(dir).sort()).toEqual(['eval_jobs.json', 'theirs.txt']);
+  });
+
+  it('removeLeftTemps takes the temp files of killed writes beside the file, nothing else', async () => {
+    const dir = folder();
+    const file = join(dir, 'eval_jobs.json');
+    for (const name of ['eval_jobs.json', 'eval_jobs.json.run-inspect-node7-123.tmp', 'eval_jobs.json.run-inspect-here-9.tmp', 'eval_jobs.journal.jsonl', 'experiment_summary.md.run-inspect-5.tmp', 'notes.tmp']) writeFileSync(join(dir, name), 'x');
+    await removeLeftTemps(file);
+    expect(readdirSync(dir).sort()).toEqual(['eval_jobs.journal.jsonl', 'eval_jobs.json', 'experiment_summary.md.run-inspect-5.tmp', 'notes.tmp']);
   });
 });
