@@ -48,15 +48,17 @@ export async function removeLeftTemps(file: string): Promise<void> {
 /**
  * Replaces one of our files with `parts` written one after another, so that a large file
  * (eval_jobs.json is megabytes at 10,000 evals) is never one buffer in memory: a temp file beside
- * it (never through a link), fsync, rename. Whatever fails, the old file stands and the temp file
- * goes. Returns the bytes written.
+ * it (never through a link) with the old file's mode, fsync, rename. Whatever fails, the old file
+ * stands and the temp file goes. Returns the bytes written.
  */
 export async function replaceOwnFile(file: string, parts: Iterable<string>): Promise<number> {
-  if ((await lstat(file).catch(() => null))?.isSymbolicLink()) throw notThroughLinks(file);
+  const old = await lstat(file).catch(() => null);
+  if (old?.isSymbolicLink()) throw notThroughLinks(file);
   const temp = `${file}${TEMP_INFIX}${hostname()}-${process.pid}.tmp`;
   let fh: FileHandle | null = null;
   try {
     fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o666);
+    if (old) await fh.chmod(old.mode & 0o7777); // a mode someone gave the file (g+w for a lab) stays
     const bytes = await writeParts(fh, parts);
     await fh.sync();
     await fh.close();

@@ -1,5 +1,5 @@
 // Our own files replaced from pieces: the whole text lands, or the old file stands; never through a link.
-import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,18 @@ describe('replaceOwnFile', () => {
     expect(readFileSync(file, 'utf8')).toBe(pieces.join(''));
     expect(bytes).toBe(Buffer.byteLength(pieces.join('')));
     expect(readdirSync(dir)).toEqual(['eval_jobs.json']);
+  });
+
+  it('keeps the mode someone gave the file; a new file gets the umask\'s', async () => {
+    const dir = folder();
+    const file = join(dir, 'eval_jobs.json');
+    writeFileSync(file, 'old');
+    chmodSync(file, 0o640);
+    await replaceOwnFile(file, ['new']);
+    expect(statSync(file).mode & 0o777).toBe(0o640);
+    const fresh = join(dir, 'fresh.json');
+    await replaceOwnFile(fresh, ['new']);
+    expect(statSync(fresh).mode & 0o777).toBe(0o666 & ~process.umask());
   });
 
   it('leaves the old file whole and no temp file when the pieces fail half way', async () => {
