@@ -119,6 +119,7 @@ export class StateStore {
   /** The journal's size, and the state file's, as of our last read or write. */
   private journalBytes = 0;
   private fileBytes = 0;
+  private tempsRemoved = false;
   private readonly journalFile: string;
 
   constructor(
@@ -188,7 +189,10 @@ export class StateStore {
       next.journal_id = id;
       this.serializer.update(next);
     }
-    await removeLeftTemps(this.file);
+    if (!this.tempsRemoved) {
+      await removeLeftTemps(this.file); // a killed writer's, once per process: not a readdir per poll
+      this.tempsRemoved = true;
+    }
     this.fileBytes = await replaceOwnFile(this.file, this.serializer.parts());
     if (this.journalBytes > 0) await rm(this.journalFile, { force: true });
     this.journalBytes = 0;

@@ -12,7 +12,7 @@ describe('replaceOwnFile', () => {
     const dir = folder();
     const file = join(dir, 'eval_jobs.json');
     writeFileSync(file, 'old');
-    const pieces = Array.from({ length: 3000 }, (_, i) => `line ${i} é\n`);
+    const pieces = Array.from({ length: 10_000 }, (_, i) => `line ${i} é\n`); // ~140 KB: three batches
     const bytes = await replaceOwnFile(file, pieces);
     expect(readFileSync(file, 'utf8')).toBe(pieces.join(''));
     expect(bytes).toBe(Buffer.byteLength(pieces.join('')));
