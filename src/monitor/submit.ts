@@ -4,6 +4,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { evalLabel } from '../domain.js';
+import { windowFromEnv } from '../env-seconds.js';
 import type { LogEntry } from '../report/runlog.js';
 import { pathExists } from '../experiment/layout.js';
 import { expandOutputPattern, readEvalScript } from '../experiment/script.js';
@@ -19,8 +20,12 @@ import { countsTowardSubmitCap, type SeenJob } from './poll.js';
 import { evalComment } from './tags.js';
 
 const BATCH_SIZE = 50;
-/** An sbatch that timed out may show up in squeue a little later: wait this long before resubmitting. */
-const RECONCILE_AFTER_MS = 30_000;
+/**
+ * An sbatch that timed out, or one still running when its monitor was killed, may show up in squeue
+ * a little later: wait this long before resubmitting. 30 s, or RUN_INSPECT_RECONCILE_AFTER_S (at
+ * least 2 s; the SIGKILL tests use it so their last run need not wait out the kills' intents).
+ */
+const RECONCILE_AFTER_MS = windowFromEnv('RUN_INSPECT_RECONCILE_AFTER_S', 30);
 
 export interface SubmitReport {
   submitted: number;

@@ -3,12 +3,13 @@
 // - the monitor lock, held by the one `run` that acts on an experiment for as long as it runs.
 import { rm, stat } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
+import { windowFromEnv } from '../env-seconds.js';
 
 /**
  * A monitor lock whose holder died (SIGKILL, node failure) is taken over after this long: 30 s,
  * or RUN_INSPECT_LOCK_STALE_S (at least 2 s; tests use it to replay a kill quickly).
  */
-export const MONITOR_LOCK_STALE_MS = Math.max(2_000, Number(process.env.RUN_INSPECT_LOCK_STALE_S ?? 30) * 1000 || 30_000);
+export const MONITOR_LOCK_STALE_MS = windowFromEnv('RUN_INSPECT_LOCK_STALE_S', 30);
 const STATE_LOCK_STALE_MS = 10_000;
 
 export async function withFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
