@@ -10,6 +10,7 @@
 // When both summaries exist the .yaml is the design.
 import { lstatSync, readdirSync, renameSync, rmSync, statSync, type Dirent } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 
@@ -91,15 +92,22 @@ export function detectLayout(dir: string): ExperimentLayout {
 /** Where a process sets the summary aside for the moment it swaps its own version in (report/summary-file.ts). */
 export const setAsideOf = (summary: string, pid = process.pid) => `${summary}.run-inspect-aside-${pid}`;
 
+/** Where a process writes its version of the summary before that swap; named by host, as a summary can be shared by nodes. */
+export const summaryTempOf = (summary: string, host = hostname(), pid = process.pid) => `${summary}.run-inspect-${host}-${pid}.tmp`;
+
+/** A summary temp file this old is a killed write's whatever host wrote it (a live one exists for milliseconds). */
+const FORSAKEN_TEMP_MS = 24 * 3600_000;
+
 /**
  * A run killed while it swapped the summary (report/summary-file.ts swapIn) left it set aside. When
  * none is under its name, the newest goes back. The others, and any left beside a summary in place
  * (killed after ours was linked in, or after a save of yours), are older versions: removed, unless
- * their process still runs (it is in the middle of its own swap).
+ * their process still runs (it is in the middle of its own swap). A run killed while it wrote its
+ * version left a temp file: removed when it is this host's and its process is gone, or a day old.
  */
 function restoreSetAside(summary: string): void {
   const dir = dirname(summary);
-  const prefix = `${basename(summary)}.run-inspect-aside-`;
+  const prefix = `${basename(summary)}.run-inspect-`;
   let names: string[];
   try {
     names = readdirSync(dir).filter((n) => n.startsWith(prefix));
@@ -107,9 +115,15 @@ function restoreSetAside(summary: string): void {
     return;
   }
   if (names.length === 0) return;
-  const asides = names.map((n) => join(dir, n)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  if (!present(summary)) renameSync(asides.shift()!, summary);
+  const asides = names.filter((n) => n.startsWith(`${prefix}aside-`) && !n.endsWith('.tmp')).map((n) => join(dir, n)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (asides.length > 0 && !present(summary)) renameSync(asides.shift()!, summary);
   for (const aside of asides) if (!processRuns(Number(aside.slice(aside.lastIndexOf('-') + 1)))) rmSync(aside, { force: true });
+  for (const name of names.filter((n) => n.endsWith('.tmp'))) {
+    const writer = /^(.+)-(\d+)\.tmp$/.exec(name.slice(prefix.length));
+    const path = join(dir, name);
+    const killedHere = writer !== null && writer[1] === hostname() && !processRuns(Number(writer[2]));
+    if (killedHere || Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > FORSAKEN_TEMP_MS) rmSync(path, { force: true });
+  }
 }
 
 function processRuns(pid: number): boolean {

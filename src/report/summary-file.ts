@@ -5,7 +5,7 @@
 import { linkSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { open, realpath, rm, stat } from 'node:fs/promises';
 import type { Design } from '../experiment/design.js';
-import { setAsideOf } from '../experiment/layout.js';
+import { setAsideOf, summaryTempOf } from '../experiment/layout.js';
 import { EVALUATIONS_COLUMNS, type EvalRow } from '../experiment/evaluations-columns.js';
 import { evalKeys } from '../state/keys.js';
 import type { EvalState, State } from '../state/schema.js';
@@ -141,7 +141,7 @@ async function readWithStamp(file: string): Promise<{ text: string; stamp: strin
 async function replaceIfUnchanged(file: string, text: string, base: string): Promise<string | null> {
   const target = await realpath(file); // a summary that is a link to elsewhere stays a link
   const mode = (await stat(target)).mode & 0o7777;
-  const tmp = `${target}.run-inspect-${process.pid}.tmp`;
+  const tmp = summaryTempOf(target);
   let written: string;
   const handle = await open(tmp, 'w', mode);
   try {

@@ -2,10 +2,10 @@
 // wrote the file.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { expect, test } from 'vitest';
-import { detectLayout, setAsideOf } from '../../src/experiment/layout.js';
+import { detectLayout, setAsideOf, summaryTempOf } from '../../src/experiment/layout.js';
 import { SummaryTableSync } from '../../src/report/summary-file.js';
 import { STATE_VERSION, type State } from '../../src/state/schema.js';
 import { parseState, setEval } from '../../src/state/store.js';
@@ -100,6 +100,24 @@ test('a run killed after it linked its summary in (or after a save of yours) lef
   detectLayout(dir);
   expect(readFileSync(summary, 'utf8')).toBe(WITH);
   expect(readdirSync(dir)).toEqual(['experiment_summary.md']);
+});
+
+test('a run killed while it wrote its version left a temp file: the next run removes it when its process is gone, not a live writer\'s or another host\'s fresh one', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ri-aside-'));
+  const summary = join(dir, 'experiment_summary.md');
+  const dead = () => spawnSync('true').pid!;
+  writeFileSync(summary, WITH);
+  writeFileSync(summaryTempOf(summary, hostname(), dead()), 'half a summary');
+  const live = summaryTempOf(summary, hostname(), process.pid);
+  const elsewhere = summaryTempOf(summary, 'gpu-node-7', dead()); // its pid means nothing here
+  const forsaken = summaryTempOf(summary, 'gpu-node-8', 4242);
+  const fromOlderVersion = `${summary}.run-inspect-${dead()}.tmp`;
+  for (const f of [live, elsewhere, forsaken, fromOlderVersion]) writeFileSync(f, 'half a summary');
+  const dayAgo = new Date(Date.now() - 25 * 3600_000);
+  for (const f of [forsaken, fromOlderVersion]) utimesSync(f, dayAgo, dayAgo);
+  detectLayout(dir);
+  expect(readFileSync(summary, 'utf8')).toBe(WITH);
+  expect(readdirSync(dir).sort()).toEqual(['experiment_summary.md', basename(elsewhere), basename(live)].sort());
 });
 
 test('no swap leaves anything behind: after a sync the folder holds the summary only', async () => {
