@@ -306,17 +306,7 @@ function closing(text: string, from: number, quote: string): number {
 
 /** `"..."` starting at i. */
 function scanDouble(text: string, i: number): number {
-  for (let j = i + 1; j < text.length; ) {
-    const c = text[j];
-    if (c === '"') return j + 1;
-    if (c === '\\') j += 2;
-    else if (c === '`') j = scanBacktick(text, j);
-    else if (c === '$' && text[j + 1] === '(') j = scanParens(text, j + 1);
-    else if (c === '$' && text[j + 1] === '{') j = scanBraces(text, j + 1);
-    else j++;
-    if (j < 0) return -1;
-  }
-  return -1;
+  return scanExpanding(text, i, '"');
 }
 
 /** `(...)` starting at i, nested and quoted parts included. */
@@ -338,9 +328,17 @@ function scanParens(text: string, i: number): number {
 
 /** `{...}` of `${...}` starting at i. */
 function scanBraces(text: string, i: number): number {
+  return scanExpanding(text, i, '}');
+}
+
+/**
+ * A part that bash expands inside, from its opening at i to `end`: escapes, `` `...` ``, `$(...)`,
+ * `${...}` and (in braces) `"..."` are skipped whole, so an `end` within them does not count.
+ */
+function scanExpanding(text: string, i: number, end: '"' | '}'): number {
   for (let j = i + 1; j < text.length; ) {
     const c = text[j];
-    if (c === '}') return j + 1;
+    if (c === end) return j + 1;
     if (c === '\\') j += 2;
     else if (c === '"') j = scanDouble(text, j);
     else if (c === '`') j = scanBacktick(text, j);
@@ -352,14 +350,19 @@ function scanBraces(text: string, i: number): number {
   return -1;
 }
 
+/** `` `...` `` starting at i. */
 function scanBacktick(text: string, i: number): number {
-  for (let j = i + 1; j < text.length; j += text[j] === '\\' ? 2 : 1) if (text[j] === '`') return j + 1;
-  return -1;
+  return scanToQuote(text, i, '`');
 }
 
 /** `$'...'` (its quote at i), where `\'` does not end it. */
 function scanAnsiC(text: string, i: number): number {
-  for (let j = i + 1; j < text.length; j += text[j] === '\\' ? 2 : 1) if (text[j] === "'") return j + 1;
+  return scanToQuote(text, i, "'");
+}
+
+/** From the quote at i to the next unescaped `quote`. */
+function scanToQuote(text: string, i: number, quote: string): number {
+  for (let j = i + 1; j < text.length; j += text[j] === '\\' ? 2 : 1) if (text[j] === quote) return j + 1;
   return -1;
 }
 
