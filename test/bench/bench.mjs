@@ -14,7 +14,7 @@ import { cpus, loadavg, tmpdir, totalmem, userInfo } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { templateLog } from './inspect-logs.mjs';
-import { max, mean, quantile } from './measure.mjs';
+import { machineBusy, max, mean, quantile } from './measure.mjs';
 import { jobNodeFlags, resetFake, runBaseline, runOurs } from './scenario.mjs';
 import { makeWrappers } from './wrappers.mjs';
 
@@ -120,6 +120,8 @@ function coldStart(runs = 20) {
   return { runs, medianMs: quantile(version, 0.5), p95Ms: quantile(version, 0.95), statusJsonMedianMs: quantile(statusMs, 0.5), nodeAloneMedianMs: quantile(bare, 0.5) };
 }
 
+/** The share of all CPUs busy (over a second) below which the machine counts as quiet. */
+const QUIET_BUSY = 0.15;
 const r1 = (v) => (v === null || v === undefined || !Number.isFinite(v) ? null : Math.round(v * 10) / 10);
 const r0 = (v) => (v === null || v === undefined || !Number.isFinite(v) ? null : Math.round(v));
 
@@ -182,8 +184,13 @@ function ratio(a, b) {
 const results = { bundle: BUNDLE, nodeFlags: ctx.nodeFlags, machine: {}, sizes: {}, coldStart: null, bundleBytes: null };
 let exitCode = 0;
 try {
-  results.machine = { node: process.version, cpus: cpus().length, memGiB: r1(totalmem() / 2 ** 30), loadavgStart: loadavg().map(r1) };
-  log(`root ${root}; sizes ${SIZES.join(', ')}; load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  // Right after a test run the machine is still busy (its services winding down) and every figure
+  // comes out high: wait up to a minute for it to be quiet, and say so when it never was.
+  let busy = machineBusy(1000);
+  for (let waited = 1; busy > QUIET_BUSY && waited < 60; waited++) busy = machineBusy(1000);
+  if (busy > QUIET_BUSY) log(`the machine is still ${Math.round(busy * 100)}% busy after a minute: the figures may come out high`);
+  results.machine = { node: process.version, cpus: cpus().length, memGiB: r1(totalmem() / 2 ** 30), loadavgStart: loadavg().map(r1), busyPctAtStart: Math.round(busy * 100) };
+  log(`root ${root}; sizes ${SIZES.join(', ')}; load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}; CPUs ${Math.round(busy * 100)}% busy`);
   writeFileSync(ctx.templateFile, JSON.stringify(templateLog()));
   results.bundleBytes = statSync(BUNDLE).size;
   log('cold start: node dist/run-inspect.mjs --version and status --json ×20');
@@ -325,7 +332,7 @@ function printTable(res) {
   const lines = [];
   const row = (cells, widths) => cells.map((c, i) => String(c ?? '-').padStart(widths[i])).join('  ');
   if (res.bundle !== join(REPO, 'dist', 'run-inspect.mjs')) lines.push(`BUNDLE UNDER TEST: ${res.bundle} (not dist/run-inspect.mjs)`);
-  lines.push(`run-inspect bench: node ${res.machine.node}, ${res.machine.cpus} CPUs, ${res.machine.memGiB} GiB, load ${res.machine.loadavgStart.join(' ')} → ${res.machine.loadavgEnd?.join(' ')}, ${res.seconds} s`);
+  lines.push(`run-inspect bench: node ${res.machine.node}, ${res.machine.cpus} CPUs, ${res.machine.memGiB} GiB, load ${res.machine.loadavgStart.join(' ')} → ${res.machine.loadavgEnd?.join(' ')} (CPUs ${res.machine.busyPctAtStart}% busy at the start), ${res.seconds} s`);
   lines.push(`polls: run --poll-interval 1 on fake-slurm (jobs recorded, never run); per poll = from one poll squeue to the next; CPU = the monitor process only`);
   lines.push(`monitor: node ${res.nodeFlags.join(' ')} <bundle> run ... (the node options of slurm/run-inspect.sbatch, as the monitor job runs it)`);
   lines.push('');

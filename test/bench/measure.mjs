@@ -7,6 +7,18 @@ import { closeSync, openSync, readFileSync, watch } from 'node:fs';
 export const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 export const nowMs = () => performance.timeOrigin + performance.now();
 
+/** Share of all CPUs busy over the next `ms` (from /proc/stat), 0–1. */
+export function machineBusy(ms) {
+  const read = () => {
+    const [, ...f] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+    return { idle: f[3] + f[4], all: f.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  const b = read();
+  return b.all === a.all ? 0 : 1 - (b.idle - a.idle) / (b.all - a.all);
+}
+
 export function procSample(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
