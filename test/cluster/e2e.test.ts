@@ -27,6 +27,22 @@ import {
 } from './support.js';
 
 const FAST = ['--poll-interval', '3', '--stagger', '0'];
+
+/**
+ * squeue shows `jobId` pending on its afterany dependency on `ftId`. Right after submission a busy
+ * node can show another reason (Resources, seen once) until the next scheduling pass, a second
+ * here (sched_interval=1): the dependency must be there at once, the reason within a few passes.
+ */
+async function waitingOn(jobId: string, ftId: string): Promise<void> {
+  const line = async () => (await slurm('squeue', ['-h', '-j', jobId, '-o', '%T|%r|%E'])).stdout.trim();
+  let seen = await line();
+  if (!seen.startsWith('PENDING|') || !seen.endsWith(`|afterany:${ftId}(unfulfilled)`)) throw new Error(`job ${jobId} is not pending on ${ftId}: ${seen}`);
+  const wanted = `PENDING|Dependency|afterany:${ftId}(unfulfilled)`;
+  await waitFor(`squeue to show job ${jobId} as ${wanted}`, async () => ((seen = await line()) === wanted ? true : undefined), 10_000, 500).catch((e) => {
+    throw new Error(`${(e as Error).message} (last seen: ${seen})`);
+  });
+}
+
 let work: ReturnType<typeof workRoot>;
 
 beforeAll(async () => {
@@ -298,8 +314,7 @@ describe('run-inspect on a real SLURM cluster', () => {
     try {
       const launched = await cli(['launch', dir, '--after', 'auto', ...FAST]);
       expect(launched.exitCode).toBe(0);
-      const dep = await slurm('squeue', ['-h', '-j', launched.stdout.trim(), '-o', '%T|%r|%E']);
-      expect(dep.stdout.trim()).toBe(`PENDING|Dependency|afterany:${ftId}(unfulfilled)`);
+      await waitingOn(launched.stdout.trim(), ftId);
     } finally {
       await cli(['stop', dir]);
       await slurm('scancel', [ftId]);
@@ -318,8 +333,7 @@ describe('run-inspect on a real SLURM cluster', () => {
       expect(cmd.stdout.trim()).toBe(`./finetune.slurm|${join(dir, 'r4')}`);
       const launched = await cli(['launch', dir, '--after', 'auto', ...FAST]);
       expect(launched.exitCode).toBe(0);
-      const dep = await slurm('squeue', ['-h', '-j', launched.stdout.trim(), '-o', '%T|%r|%E']);
-      expect(dep.stdout.trim(), 'the monitor must wait for the fine-tuning job').toBe(`PENDING|Dependency|afterany:${ftId}(unfulfilled)`);
+      await waitingOn(launched.stdout.trim(), ftId); // the monitor must wait for the fine-tuning job
     } finally {
       await cli(['stop', dir]);
       await slurm('scancel', [ftId]);
