@@ -92,9 +92,6 @@ export function detectLayout(dir: string): ExperimentLayout {
 /** Where a process sets the summary aside for the moment it swaps its own version in (report/summary-file.ts). */
 export const setAsideOf = (summary: string, pid = process.pid) => `${summary}.run-inspect-aside-${pid}`;
 
-/** Where a process writes its version of the summary before that swap; named by host, as a summary can be shared by nodes. */
-export const summaryTempOf = (summary: string, host = hostname(), pid = process.pid) => `${summary}.run-inspect-${host}-${pid}.tmp`;
-
 /** A summary temp file this old is a killed write's whatever host wrote it (a live one exists for milliseconds). */
 const FORSAKEN_TEMP_MS = 24 * 3600_000;
 
@@ -103,7 +100,8 @@ const FORSAKEN_TEMP_MS = 24 * 3600_000;
  * none is under its name, the newest goes back. The others, and any left beside a summary in place
  * (killed after ours was linked in, or after a save of yours), are older versions: removed, unless
  * their process still runs (it is in the middle of its own swap). A run killed while it wrote its
- * version left a temp file: removed when it is this host's and its process is gone, or a day old.
+ * version left a temp file (state/own-file.ts tempFileOf): removed when it is this host's and its
+ * process is gone, or a day old.
  */
 function restoreSetAside(summary: string): void {
   const dir = dirname(summary);

@@ -33,6 +33,9 @@ export async function openOwnFile(file: string, append: boolean): Promise<FileHa
 
 const TEMP_INFIX = '.run-inspect-';
 
+/** The temp file beside `file` that a process writes before a rename or swap puts it in place: named by host and pid, as a folder can be shared by nodes. */
+export const tempFileOf = (file: string, host = hostname(), pid = process.pid) => `${file}${TEMP_INFIX}${host}-${pid}.tmp`;
+
 /**
  * Removes the temp files replaceOwnFile left beside `file` when its process was killed mid-write
  * (7 MB each at 10,000 evals). Only for a caller that holds the file's lock: then no other writer
@@ -54,7 +57,7 @@ export async function removeLeftTemps(file: string): Promise<void> {
 export async function replaceOwnFile(file: string, parts: Iterable<string>): Promise<number> {
   const old = await lstat(file).catch(() => null);
   if (old?.isSymbolicLink()) throw notThroughLinks(file);
-  const temp = `${file}${TEMP_INFIX}${hostname()}-${process.pid}.tmp`;
+  const temp = tempFileOf(file);
   let fh: FileHandle | null = null;
   try {
     fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o666);

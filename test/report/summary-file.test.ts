@@ -5,9 +5,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { expect, test } from 'vitest';
-import { detectLayout, setAsideOf, summaryTempOf } from '../../src/experiment/layout.js';
+import { detectLayout, setAsideOf } from '../../src/experiment/layout.js';
 import { SummaryTableSync } from '../../src/report/summary-file.js';
 import { STATE_VERSION, type State } from '../../src/state/schema.js';
+import { tempFileOf } from '../../src/state/own-file.js';
 import { parseState, setEval } from '../../src/state/store.js';
 import { exampleSummary } from '../support/scaffold.mjs';
 
@@ -107,10 +108,10 @@ test('a run killed while it wrote its version left a temp file: the next run rem
   const summary = join(dir, 'experiment_summary.md');
   const dead = () => spawnSync('true').pid!;
   writeFileSync(summary, WITH);
-  writeFileSync(summaryTempOf(summary, hostname(), dead()), 'half a summary');
-  const live = summaryTempOf(summary, hostname(), process.pid);
-  const elsewhere = summaryTempOf(summary, 'gpu-node-7', dead()); // its pid means nothing here
-  const forsaken = summaryTempOf(summary, 'gpu-node-8', 4242);
+  writeFileSync(tempFileOf(summary, hostname(), dead()), 'half a summary');
+  const live = tempFileOf(summary, hostname(), process.pid);
+  const elsewhere = tempFileOf(summary, 'gpu-node-7', dead()); // its pid means nothing here
+  const forsaken = tempFileOf(summary, 'gpu-node-8', 4242);
   const fromOlderVersion = `${summary}.run-inspect-${dead()}.tmp`;
   for (const f of [live, elsewhere, forsaken, fromOlderVersion]) writeFileSync(f, 'half a summary');
   const dayAgo = new Date(Date.now() - 25 * 3600_000);
