@@ -49,7 +49,8 @@ export function bundleOptions(root = process.cwd()) {
   };
 }
 
-// The loader. Each chunk is a CommonJS function body: `require('./chunk-X.js')` loads a chunk once
+// The loader. Each chunk is a CommonJS module as the text of a function expression (wrapped here, not
+// at each start: that copy was ~650 KB a start): `require('./chunk-X.js')` loads a chunk once
 // (its exports are getters, so bindings stay live as in ES modules); any other name is node's.
 // V8's code cache for each chunk (and the functions a run compiled in it) is kept in
 // ~/.cache/run-inspect/<node version>: a start then skips most compiling (~40 ms of ~400). Chunk
@@ -80,7 +81,7 @@ function compile(id) {
   try {
     cachedData = readFileSync(cacheFile);
   } catch {}
-  const script = new Script('(function (exports, require, module, __filename, __dirname) {' + CHUNKS[id] + '\\n})', { filename: file + '#' + id.slice(2), cachedData });
+  const script = new Script(CHUNKS[id], { filename: file + '#' + id.slice(2), cachedData });
   if (!cachedData || script.cachedDataRejected) uncached.push([cacheFile, script]);
   return script.runInThisContext();
 }
@@ -129,7 +130,7 @@ export async function bundleText(root = process.cwd()) {
     // `import()` becomes a require in a resolved promise: a chunk compiled from a string has no module loader.
     const cjs = await transform(file.text, { format: 'cjs', target: 'node18', minify: true, supported: { 'dynamic-import': false }, logLevel: 'silent' });
     if (cjs.warnings.length) throw new Error(`${basename(file.path)}: ${cjs.warnings[0].text}`);
-    chunks[`./${basename(file.path)}`] = cjs.code;
+    chunks[`./${basename(file.path)}`] = `(function (exports, require, module, __filename, __dirname) {${cjs.code}\n})`;
   }
   return `#!/usr/bin/env node${LOADER}const CHUNKS = ${JSON.stringify(chunks)};\nrequireChunk(${JSON.stringify(`./${basename(entry)}`)});\n`;
 }
