@@ -8,8 +8,10 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   rmSync,
   statSync,
+  unlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -134,6 +136,16 @@ export function withLock(name, fn, timeoutMs = 15_000) {
   try {
     return fn();
   } finally {
+    releaseLock(dir);
+  }
+}
+
+/** Two unlinks, not rmSync's recursive walk (measured 0.17–0.39 against 0.45–0.52 ms a lock); that walk only for a lock not as we made it. */
+function releaseLock(dir) {
+  try {
+    unlinkSync(join(dir, 'owner'));
+    rmdirSync(dir);
+  } catch {
     rmSync(dir, { recursive: true, force: true });
   }
 }
