@@ -1,7 +1,7 @@
 // run-inspect <command> [EXPERIMENT_DIR] [options]. Turns arguments into one call of the core and
 // its outcome into an exit code: 0 all evals succeeded, 1 all ended but some did not succeed,
 // 2 bad usage or input (nothing changed), 3 SLURM unavailable, 4 stopped with evals in flight.
-import { realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import writeFileAtomic from 'write-file-atomic';
@@ -298,6 +298,19 @@ function exitCodeOf(e: unknown): { code: number; message: string } {
 // we handle, and the default action of USR1 is death: a link ending on its own just as SLURM's
 // warning arrives died of it (exit 138, a FAILED job). Exiting from here skips that window.
 process.once('beforeExit', () => process.exit());
+
+// The monitor job's shell takes the link's exit status from this file when it names one: bash 5.2
+// loses a child's status now and then when the child ends while a trap runs (slurm/run-inspect.sbatch).
+const exitFile = process.env.RUN_INSPECT_EXIT_FILE;
+if (exitFile) {
+  process.once('exit', (code) => {
+    try {
+      writeFileSync(exitFile, `${code}\n`);
+    } catch {
+      // the shell then goes by what bash's wait says
+    }
+  });
+}
 
 main(process.argv.slice(2)).then(
   (code) => {
