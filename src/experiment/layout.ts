@@ -13,6 +13,7 @@ import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
+import { tempWriterOf } from '../state/own-file.js';
 
 export type Generation = 'seed' | 'cells';
 
@@ -100,7 +101,7 @@ const FORSAKEN_TEMP_MS = 24 * 3600_000;
  * none is under its name, the newest goes back. The others, and any left beside a summary in place
  * (killed after ours was linked in, or after a save of yours), are older versions: removed, unless
  * their process still runs (it is in the middle of its own swap). A run killed while it wrote its
- * version left a temp file (state/own-file.ts tempFileOf): removed when it is this host's and its
+ * version left a temp file (tempFileOf): removed when it is this host's and its
  * process is gone, or a day old.
  */
 function restoreSetAside(summary: string): void {
@@ -117,9 +118,9 @@ function restoreSetAside(summary: string): void {
   if (asides.length > 0 && !present(summary)) renameSync(asides.shift()!, summary);
   for (const aside of asides) if (!processRuns(Number(aside.slice(aside.lastIndexOf('-') + 1)))) rmSync(aside, { force: true });
   for (const name of names.filter((n) => n.endsWith('.tmp'))) {
-    const writer = /^(.+)-(\d+)\.tmp$/.exec(name.slice(prefix.length));
+    const writer = tempWriterOf(summary, name);
     const path = join(dir, name);
-    const killedHere = writer !== null && writer[1] === hostname() && !processRuns(Number(writer[2]));
+    const killedHere = writer !== null && writer.host === hostname() && !processRuns(writer.pid);
     if (killedHere || Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > FORSAKEN_TEMP_MS) rmSync(path, { force: true });
   }
 }

@@ -36,6 +36,13 @@ const TEMP_INFIX = '.run-inspect-';
 /** The temp file beside `file` that a process writes before a rename or swap puts it in place: named by host and pid, as a folder can be shared by nodes. */
 export const tempFileOf = (file: string, host = hostname(), pid = process.pid) => `${file}${TEMP_INFIX}${host}-${pid}.tmp`;
 
+/** Who wrote `name`, a file beside `file`, if it is one of tempFileOf's names for it. */
+export function tempWriterOf(file: string, name: string): { host: string; pid: number } | null {
+  const prefix = basename(file) + TEMP_INFIX;
+  const writer = name.startsWith(prefix) ? /^(.+)-(\d+)\.tmp$/.exec(name.slice(prefix.length)) : null;
+  return writer ? { host: writer[1]!, pid: Number(writer[2]) } : null;
+}
+
 /**
  * Removes the temp files replaceOwnFile left beside `file` when its process was killed mid-write
  * (7 MB each at 10,000 evals). Only for a caller that holds the file's lock: then no other writer
