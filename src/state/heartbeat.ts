@@ -38,7 +38,9 @@ export async function writeHeartbeat(file: string, beat: Heartbeat): Promise<voi
   const fh = await openOwnFile(file, false);
   try {
     await fh.write(record, 0);
-    await fh.truncate(Buffer.byteLength(record)); // a heartbeat file written by an older link was shorter or longer
+    // Only a heartbeat file of another size (an older link's) needs cutting: ext4 runs a truncate,
+    // a journal transaction, even when the size does not change, and a quiet poll should be one write.
+    if ((await fh.stat()).size !== RECORD_BYTES) await fh.truncate(RECORD_BYTES);
   } finally {
     await fh.close();
   }

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeHeartbeat } from '../../src/state/heartbeat.js';
+import { pollTimes, writeHeartbeat } from '../../src/state/heartbeat.js';
 import { STATE_VERSION, type State } from '../../src/state/schema.js';
 import { serializeState, StateSerializer } from '../../src/state/serialize.js';
 import { parseState, setEval, StateStore } from '../../src/state/store.js';
@@ -109,5 +109,25 @@ describe('files run-inspect owns', () => {
     await expect(new StateStore(join(dir, 'eval_jobs.json')).update((s) => ({ ...s!, experiment: 'ours' }))).rejects.toThrow(/eval_jobs\.json: is a symbolic link; run-inspect does not write through links/);
     await expect(writeHeartbeat(join(dir, 'eval_jobs.heartbeat.json'), { last_poll: null, last_successful_poll: null, next_poll: null })).rejects.toThrow(/is a symbolic link/);
     expect(readFileSync(theirs, 'utf8')).toBe(text);
+  });
+});
+
+describe('the heartbeat', () => {
+  const beat = { last_poll: '2026-12-06 04:00:00', last_successful_poll: '2026-12-06 04:00:00', next_poll: '2026-12-06 04:01:00' };
+
+  it('is one fixed-size record, overwritten in place, whatever size of heartbeat file an older link left', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ri-beat-'));
+    const file = join(dir, 'eval_jobs.heartbeat.json');
+    for (const older of [`${JSON.stringify({ last_poll: 'x' })}\n${' '.repeat(900)}`, '{}']) {
+      writeFileSync(file, older);
+      const inode = statSync(file).ino;
+      await writeHeartbeat(file, beat);
+      expect(statSync(file).size).toBe(256);
+      expect(statSync(file).ino).toBe(inode);
+      expect(await pollTimes(file, base())).toEqual(beat);
+    }
+    await writeHeartbeat(file, { ...beat, next_poll: null });
+    expect(statSync(file).size).toBe(256);
+    expect(await pollTimes(file, base())).toEqual({ ...beat, next_poll: null });
   });
 });
