@@ -26,6 +26,8 @@ const TARGETS = {
   commandsQuietPoll: 1,
   argMax: 131072, // Linux MAX_ARG_STRLEN: one argument longer than this is E2BIG
   cpuMsPerPoll10k: 250,
+  /** The bare `node -e 0` the CPU target is set for; a run's polls are scaled by its own bare node. */
+  bareNodeMs: 100,
   peakRssMb10k: 150,
   summaryMs10k: 300,
   quietPollWriteKb10k: 4,
@@ -298,7 +300,14 @@ function judge(res) {
   // Beside each time, its ratio to a bare `node -e 0` of the same run: a slow VM neither hides nor fakes a change.
   const bare = res.coldStart.nodeAloneMedianMs;
   const x = (ms) => (bare ? ` (${r1(ms / bare)}× bare node)` : '');
-  add(`10,000 evals: ≤ ${TARGETS.cpuMsPerPoll10k} ms CPU per poll (every regular poll)`, big ? big.ours.cpuMsMax <= TARGETS.cpuMsPerPoll10k : null, big ? `p50 ${big.ours.cpuMsP50} ms${x(big.ours.cpuMsP50)}, p95 ${big.ours.cpuMsP95} ms${x(big.ours.cpuMsP95)}, max ${big.ours.cpuMsMax} ms (probe poll ${big.probe?.cpuMs} ms); bare node -e 0 ${r1(bare)} ms` : 'not measured');
+  // The target is set for a machine where bare node takes 100 ms (issue 15): a poll's CPU is judged
+  // at that speed, scaled by this run's bare node, as the host's share of the VM moves both by a quarter.
+  const atBare100 = big && bare ? (big.ours.cpuMsMax * TARGETS.bareNodeMs) / bare : null;
+  add(
+    `10,000 evals: ≤ ${TARGETS.cpuMsPerPoll10k} ms CPU per poll at a ${TARGETS.bareNodeMs} ms bare node (every regular poll)`,
+    atBare100 === null ? null : atBare100 <= TARGETS.cpuMsPerPoll10k,
+    big ? `p50 ${big.ours.cpuMsP50} ms${x(big.ours.cpuMsP50)}, p95 ${big.ours.cpuMsP95} ms${x(big.ours.cpuMsP95)}, max ${big.ours.cpuMsMax} ms${x(big.ours.cpuMsMax)}, ${r1(atBare100)} ms at a ${TARGETS.bareNodeMs} ms bare node (probe poll ${big.probe?.cpuMs} ms); bare node -e 0 ${r1(bare)} ms` : 'not measured',
+  );
   add(
     `10,000 evals: ≤ ${TARGETS.quietPollWriteKb10k} KB written per quiet poll`,
     big && big.ours.quietPolls > 0 ? big.ours.writeKbQuietPollMax <= TARGETS.quietPollWriteKb10k : null,
