@@ -111,8 +111,10 @@ async function sbatchEval(m: Monitor, key: string, ev: EvalState): Promise<Submi
       madeDirs.push(shown);
     }
   }
-  const outcome = await m.slurm.submit({ script, cwd: submitDir, options: [`--comment=${evalComment(m.experimentId, key)}`] });
+  // Submitted when asked: sbatch can answer after the job started (a busy controller, an idle
+  // partition), and a log created before a later `submitted` would be taken for an older attempt's.
   const at = m.clock.now();
+  const outcome = await m.slurm.submit({ script, cwd: submitDir, options: [`--comment=${evalComment(m.experimentId, key)}`] });
   if (!outcome.ok) return { outcome, at, output: null, madeDirs, notSubmitted: null };
   const path = expandOutputPattern(job.output ?? 'slurm-%j.out', { jobId: outcome.jobId, jobName: job.jobName, user: m.user, submitDir, chdir: job.chdir });
   const rel = relative(m.experimentDir, path);

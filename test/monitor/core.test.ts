@@ -44,6 +44,19 @@ describe('submission', () => {
     expect(m.log().match(new RegExp(`^Result: Job ID \\d+ submitted at ${formatTimestamp(m.clock.now())}$`, 'gm'))).toHaveLength(7);
   });
 
+  it('an eval is submitted when sbatch was asked: a job that started and wrote its log before sbatch answered is judged by that log', async () => {
+    const m = await memoryMonitor();
+    // A busy controller answers after 30 s; the job started at once and inspect created its log.
+    m.slurm.submitAnswer = () => (m.advance(30), null);
+    await submitReady(m, never);
+    const [key, ev] = Object.entries(await evals(m)).find(([, e]) => e.status === 'PENDING')!;
+    await writeLog(m, key, 'success'); // eval.created: the real clock, 30 s before sbatch's answer
+    expect(ev.submitted).not.toBe(formatTimestamp(m.clock.now()));
+    m.slurm.set(ev.job_id!, { state: 'COMPLETED', inQueue: false });
+    await poll(m, fresh());
+    expect((await evals(m))[key]).toMatchObject({ status: 'COMPLETED', notes: '' });
+  });
+
   it('keeps an sbatch that timed out as SUBMITTING and finds its job by comment instead of submitting again', async () => {
     const m = await memoryMonitor();
     let first = true;
