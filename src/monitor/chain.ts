@@ -60,8 +60,11 @@ export async function linkDeadline(m: Monitor): Promise<Date | null> {
   const id = m.job.jobId;
   if (!id) return null;
   try {
+    // The time left counts from when SLURM answered, at the latest: from when it was asked, so a
+    // slow answer makes the deadline earlier, never later.
+    const asked = m.clock.now().getTime();
     const left = await m.slurm.timeLeft(id);
-    return left === null ? null : new Date(m.clock.now().getTime() + left * 1000);
+    return left === null ? null : new Date(asked + left * 1000);
   } catch (e) {
     m.progress.warn(`cannot read this job's time left (${(e as Error).message}); relying on the walltime signal`);
     return null;

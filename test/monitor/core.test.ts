@@ -3,6 +3,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { linkDeadline } from '../../src/monitor/chain.js';
 import { newPollMemory, poll, type PollMemory } from '../../src/monitor/poll.js';
 import { loadExperiment, mergeDiscovered } from '../../src/monitor/prepare.js';
 import { resultText } from '../../src/report/eval-text.js';
@@ -525,5 +526,17 @@ describe('poll', () => {
     expect(e[keyA]).toMatchObject({ status: 'NOT_SUBMITTED', notes: `FAILED on job ${a!.id}; resubmitting (retry 1 of 1)` });
     expect(e[keyB]).toMatchObject({ status: 'FAILED' });
     expect(e[keyB]!.notes).toContain("ModuleNotFoundError: No module named 'peft'");
+  });
+});
+
+describe('chain', () => {
+  it("a link's deadline is squeue's time left counted from when it was asked: a slow answer makes it earlier, never later", async () => {
+    const m = await memoryMonitor();
+    m.job = { ...m.job, jobId: '77', endTime: null }; // Slurm 22.05: no SLURM_JOB_END_TIME
+    const asked = m.clock.now().getTime();
+    m.slurm.timeLeft = async () => (m.advance(40), 600); // the controller answers 40 s later
+    expect((await linkDeadline(m))!.getTime()).toBe(asked + 600_000);
+    m.slurm.timeLeft = async () => null;
+    expect(await linkDeadline(m)).toBeNull();
   });
 });

@@ -97,7 +97,7 @@ export class MemorySlurm implements Slurm {
     return [];
   }
 
-  async timeLeft() {
+  async timeLeft(_jobId: string): Promise<number | null> {
     return null;
   }
 
