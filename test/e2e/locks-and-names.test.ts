@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSummary } from '../../src/experiment/summary.js';
-import { BUNDLE, experiment, jobsPerScript, readJson, sandbox, type Sandbox } from '../support/harness.js';
+import { BUNDLE, evalsAsTheyEnded, experiment, jobsPerScript, readJson, sandbox, type Sandbox } from '../support/harness.js';
 
 let s: Sandbox;
 afterEach(async () => s?.cleanup());
@@ -91,8 +91,7 @@ describe('hostile names and permissions', () => {
     const { dir } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 0 });
     const summaryMode = statSync(join(dir, 'experiment_summary.md')).mode & 0o777;
     const r = await execa('bash', ['-c', 'umask 077 && exec "$0" "$@"', process.execPath, BUNDLE, 'run', dir, '--poll-interval', '0.5', '--stagger', '0'], { env: s.env, extendEnv: false, reject: false });
-    // (once in a loaded full run it exited 1: say which eval did not succeed, and why)
-    expect(r.exitCode, `${r.stdout.slice(-1500)}\n${r.stderr.slice(-1500)}`).toBe(0);
+    expect(r.exitCode, `${evalsAsTheyEnded(dir)}\n${r.stderr.slice(-1000)}`).toBe(0);
     expect(statSync(join(dir, 'eval_jobs.json')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'run-inspect.log')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'experiment_summary.md')).mode & 0o777).toBe(summaryMode);

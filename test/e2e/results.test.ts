@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { experiment, jobsPerScript, readJson, sandbox, type Sandbox } from '../support/harness.js';
+import { evalsAsTheyEnded, experiment, jobsPerScript, readJson, sandbox, type Sandbox } from '../support/harness.js';
 
 let s: Sandbox;
 afterEach(async () => s?.cleanup());
@@ -74,8 +74,7 @@ describe('results', () => {
     expect(ev.attempts).toEqual([expect.objectContaining({ job_id: failedJob, status: 'FAILED' })]);
     expect(readFileSync(join(dir, 'experiment_summary.md'), 'utf8')).toMatch(/\| r4 \| reverse_words \| 1 \| NOT_SUBMITTED \| - \|/);
     const rerun = await s.cli(['run', dir, ...FAST]);
-    // (once in a loaded full run it exited 1: say which eval did not succeed, and why)
-    expect(rerun.exitCode, `${rerun.stdout.slice(-1500)}\n${rerun.stderr.slice(-500)}`).toBe(0);
+    expect(rerun.exitCode, evalsAsTheyEnded(dir)).toBe(0);
     expect(jobsPerScript(s, dir).get(script)).toHaveLength(2);
     expect((await s.cli(['retry', dir, 'no_such_eval'])).exitCode).toBe(2);
   }, 60_000);
@@ -111,11 +110,9 @@ describe('results', () => {
     expect(r.stderr).not.toMatch(/internal error|    at /);
     expect(r.exitCode).toBe(1);
     const state = () => Object.values<any>(readJson(join(dir, 'eval_jobs.json')).evaluations);
-    // (once in a loaded full run one of these counts was 2: say how each eval ended)
-    const ended = () => state().map((e) => `${e.run} ${e.epoch} ${e.status}: ${e.notes}`).join('\n');
-    expect(state().filter((e) => e.status === 'FAILED'), ended()).toHaveLength(3);
+    expect(state().filter((e) => e.status === 'FAILED'), evalsAsTheyEnded(dir)).toHaveLength(3);
     const held = state().filter((e) => e.status === 'HELD');
-    expect(held, ended()).toHaveLength(3);
+    expect(held, evalsAsTheyEnded(dir)).toHaveLength(3);
     for (const e of held) expect(e).toMatchObject({ job_id: null, notes: expect.stringContaining("3 evals of reverse_words failed the same way (ModuleNotFoundError: No module named 'peft')") });
     expect(s.jobs()).toHaveLength(3); // nothing else of that task submitted
     const told = readFileSync(got, 'utf8');
@@ -127,7 +124,7 @@ describe('results', () => {
     const retry = await s.cli(['retry', dir, '--held']);
     expect(retry.stdout).toContain('3 evaluations will be submitted again');
     expect((await s.cli(['run', dir, ...FAST])).exitCode).toBe(1); // the 3 early failures stay FAILED
-    expect(state().filter((e) => e.status === 'COMPLETED'), ended()).toHaveLength(3);
+    expect(state().filter((e) => e.status === 'COMPLETED'), evalsAsTheyEnded(dir)).toHaveLength(3);
     expect(s.jobs()).toHaveLength(6);
   }, 90_000);
 

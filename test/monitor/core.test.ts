@@ -47,12 +47,14 @@ describe('submission', () => {
 
   it('an eval is submitted when sbatch was asked: a job that started and wrote its log before sbatch answered is judged by that log', async () => {
     const m = await memoryMonitor();
-    // A busy controller answers after 30 s; the job started at once and inspect created its log.
-    m.slurm.submitAnswer = () => (m.advance(30), null);
+    // A busy controller answers the first sbatch after 30 s; the job started at once and inspect created its log.
+    let slow = true;
+    m.slurm.submitAnswer = () => (slow && m.advance(30), (slow = false), null);
+    const asked = formatTimestamp(m.clock.now());
     await submitReady(m, never);
-    const [key, ev] = Object.entries(await evals(m)).find(([, e]) => e.status === 'PENDING')!;
-    await writeLog(m, key, 'success'); // eval.created: the real clock, 30 s before sbatch's answer
-    expect(ev.submitted).not.toBe(formatTimestamp(m.clock.now()));
+    const [key, ev] = Object.entries(await evals(m)).find(([, e]) => e.job_id === m.slurm.jobs[0]!.id)!;
+    expect(ev.submitted).toBe(asked);
+    await writeLog(m, key, 'success'); // eval.created: the real clock, before sbatch's answer
     m.slurm.set(ev.job_id!, { state: 'COMPLETED', inQueue: false });
     await poll(m, fresh());
     expect((await evals(m))[key]).toMatchObject({ status: 'COMPLETED', notes: '' });

@@ -1,5 +1,5 @@
 // End-to-end harness: a temp experiment, a private fake-slurm, and the real bundle run as users run it.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,4 +110,11 @@ export function jobsPerScript(s: Sandbox, experimentDir: string): Map<string, Fa
 
 export function readJson(path: string): any {
   return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+/** How each eval of an experiment stands, a line each (`key STATUS: notes`): the message of an assertion on how they ended. */
+export function evalsAsTheyEnded(experimentDir: string): string {
+  const file = join(experimentDir, 'eval_jobs.json');
+  if (!existsSync(file)) return `${file}: not written`;
+  return Object.entries<{ status: string; notes: string }>(readJson(file).evaluations).map(([key, e]) => `${key} ${e.status}: ${e.notes}`).join('\n');
 }
