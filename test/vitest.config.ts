@@ -22,7 +22,7 @@ export default defineConfig({
     root: new URL('..', import.meta.url).pathname,
     include: ['test/**/*.test.ts'],
     exclude: ['test/cluster/**', 'node_modules/**'],
-    globalSetup: ['test/temp-root.ts'],
+    globalSetup: ['test/temp-root.ts', 'test/child-env.ts'],
     sequence: { sequencer: SlowestFirst },
     // Most e2e time is waiting on fake jobs and polls, so workers past the 2 cores still pay (one
     // measurement: 3 workers 200 s, 4 workers 191 s); RUN_INSPECT_TEST_WORKERS overrides (1 for a
