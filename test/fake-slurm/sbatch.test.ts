@@ -143,6 +143,8 @@ describe('sbatch', () => {
         "sbatch: error: Batch job submission failed: Job violates accounting/QOS policy (job submit limit, user's size and/or time limits)\n",
     });
     c.run('scancel', ['1000']);
+    // Completing still counts against the limit; scancel waits for that only 3 s, a loaded machine longer.
+    await c.waitJob(1000);
     expect(c.run('sbatch', ['--wrap', 'true'], { env }).code).toBe(0);
   });
 
