@@ -6,7 +6,7 @@ import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resultText } from '../../src/report/eval-text.js';
-import { FAKE_BIN, readJson, sandbox, type FakeJob, type Sandbox } from '../support/harness.js';
+import { evalsAsTheyEnded, FAKE_BIN, readJson, sandbox, type FakeJob, type Sandbox } from '../support/harness.js';
 import { CAPITALIZATION, WITH_STATUS_TABLES, scaffoldSeedEra, scaffoldToday, type Scaffolded } from '../support/scaffold.mjs';
 
 let s: Sandbox;
@@ -118,7 +118,14 @@ describe("today's cells (experiment_summary.yaml)", () => {
     s = sandbox();
     const failing = 'Llama-3.2-1B-Instruct_rank8_capitalization_epoch0';
     const exp = scaffoldToday(join(s.root, CAPITALIZATION.name), CAPITALIZATION, { seconds: 0, outcomes: { [failing]: 'error' } });
-    expect((await s.cli(['run', exp.dir, ...FAST], { env: envOf(exp) })).exitCode).toBe(1);
+    // Each command takes seconds; one that hangs fails here, saying how the evals stood (it hung once
+    // past the test's 60 s in a loaded full run, and a bare timeout said nothing).
+    const cli = async (args: string[]) => {
+      const r = await s.cli(args, { env: envOf(exp), timeoutMs: 25_000 });
+      return { exitCode: r.exitCode, why: `${args[0]} exited ${r.exitCode}: ${r.stderr.slice(-500)}\n${evalsAsTheyEnded(exp.dir)}` };
+    };
+    const failed = await cli(['run', exp.dir, ...FAST]);
+    expect(failed.exitCode, failed.why).toBe(1);
     const first = stateOf(exp).evaluations[failing];
     expect(first.status).toBe('FAILED');
 
@@ -127,8 +134,10 @@ describe("today's cells (experiment_summary.yaml)", () => {
     const cell = exp.evals.find((e) => e.key === failing)!;
     for (const entry of plan.entries) if (entry.workDir === cell.workDir) entry.outcome = 'success';
     writeFileSync(exp.planFile, JSON.stringify(plan));
-    expect((await s.cli(['retry', exp.dir, '--failed'], { env: envOf(exp) })).exitCode).toBe(0);
-    expect((await s.cli(['run', exp.dir, ...FAST], { env: envOf(exp) })).exitCode).toBe(0);
+    const retried = await cli(['retry', exp.dir, '--failed']);
+    expect(retried.exitCode, retried.why).toBe(0);
+    const rerun = await cli(['run', exp.dir, ...FAST]);
+    expect(rerun.exitCode, rerun.why).toBe(0);
     const second = stateOf(exp).evaluations[failing];
     expect(second).toMatchObject({ status: 'COMPLETED' });
     expect(second.job_id).not.toBe(first.job_id);
