@@ -37,9 +37,9 @@ export default defineConfig({
     exclude: ['test/cluster/**', 'node_modules/**'],
     globalSetup: ['test/temp-root.ts', 'test/child-env.ts'],
     sequence: { sequencer: SlowestFirst },
-    // Most e2e time is waiting on fake jobs and polls, so workers past the 2 cores still pay (one
-    // measurement: 3 workers 200 s, 4 workers 191 s); RUN_INSPECT_TEST_WORKERS overrides (1 for a
-    // quiet machine when timing something).
+    // The e2e files wait on fake jobs while another file uses the cores, so workers past the 2 cores
+    // still pay (2026-12-06: 3 workers 160 s, 4 workers 133-140 s, 6 workers 153 s);
+    // RUN_INSPECT_TEST_WORKERS overrides (1 for a quiet machine when timing something).
     maxWorkers: Number(process.env.RUN_INSPECT_TEST_WORKERS) || 4,
     // A worker keeps its loaded modules from one file to the next: importing the program and
     // vitest's runtime afresh for every file was ~1.5 CPU-s a file. Files share no state but the

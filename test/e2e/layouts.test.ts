@@ -120,12 +120,9 @@ describe("today's cells (experiment_summary.yaml)", () => {
     const exp = scaffoldToday(join(s.root, CAPITALIZATION.name), CAPITALIZATION, { seconds: 0, outcomes: { [failing]: 'error' } });
     // Each command takes seconds; one that hangs fails here, saying how the evals stood (it hung once
     // past the test's 60 s in a loaded full run, and a bare timeout said nothing).
-    const cli = async (args: string[]) => {
-      const r = await s.cli(args, { env: envOf(exp), timeoutMs: 25_000 });
-      return { exitCode: r.exitCode, why: `${args[0]} exited ${r.exitCode}: ${r.stderr.slice(-500)}\n${evalsAsTheyEnded(exp.dir)}` };
-    };
+    const cli = (args: string[]) => s.cli(args, { env: envOf(exp), timeoutMs: 25_000 });
     const failed = await cli(['run', exp.dir, ...FAST]);
-    expect(failed.exitCode, failed.why).toBe(1);
+    expect(failed.exitCode, evalsAsTheyEnded(exp.dir, failed)).toBe(1);
     const first = stateOf(exp).evaluations[failing];
     expect(first.status).toBe('FAILED');
 
@@ -135,9 +132,9 @@ describe("today's cells (experiment_summary.yaml)", () => {
     for (const entry of plan.entries) if (entry.workDir === cell.workDir) entry.outcome = 'success';
     writeFileSync(exp.planFile, JSON.stringify(plan));
     const retried = await cli(['retry', exp.dir, '--failed']);
-    expect(retried.exitCode, retried.why).toBe(0);
+    expect(retried.exitCode, evalsAsTheyEnded(exp.dir, retried)).toBe(0);
     const rerun = await cli(['run', exp.dir, ...FAST]);
-    expect(rerun.exitCode, rerun.why).toBe(0);
+    expect(rerun.exitCode, evalsAsTheyEnded(exp.dir, rerun)).toBe(0);
     const second = stateOf(exp).evaluations[failing];
     expect(second).toMatchObject({ status: 'COMPLETED' });
     expect(second.job_id).not.toBe(first.job_id);

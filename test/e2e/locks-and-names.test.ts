@@ -91,7 +91,7 @@ describe('hostile names and permissions', () => {
     const { dir } = experiment(s, 'words', { fixture: 'with-status-tables', seconds: 0 });
     const summaryMode = statSync(join(dir, 'experiment_summary.md')).mode & 0o777;
     const r = await execa('bash', ['-c', 'umask 077 && exec "$0" "$@"', process.execPath, BUNDLE, 'run', dir, '--poll-interval', '0.5', '--stagger', '0'], { env: s.env, extendEnv: false, reject: false });
-    expect(r.exitCode, `${evalsAsTheyEnded(dir)}\n${r.stderr.slice(-1000)}`).toBe(0);
+    expect(r.exitCode, evalsAsTheyEnded(dir, r)).toBe(0);
     expect(statSync(join(dir, 'eval_jobs.json')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'run-inspect.log')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'experiment_summary.md')).mode & 0o777).toBe(summaryMode);

@@ -112,9 +112,13 @@ export function readJson(path: string): any {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 
-/** How each eval of an experiment stands, a line each (`key STATUS: notes`): the message of an assertion on how they ended. */
-export function evalsAsTheyEnded(experimentDir: string): string {
+/**
+ * How each eval of an experiment stands, a line each (`key STATUS: notes`): the message of an
+ * assertion on how they ended. With `run`, the command's exit code and the end of its stderr first.
+ */
+export function evalsAsTheyEnded(experimentDir: string, run?: { exitCode?: number; stderr: string }): string {
+  const head = run ? `exited ${run.exitCode}: ${run.stderr.slice(-1000)}\n` : '';
   const file = join(experimentDir, 'eval_jobs.json');
-  if (!existsSync(file)) return `${file}: not written`;
-  return Object.entries<{ status: string; notes: string }>(readJson(file).evaluations).map(([key, e]) => `${key} ${e.status}: ${e.notes}`).join('\n');
+  if (!existsSync(file)) return `${head}${file}: not written`;
+  return head + Object.entries<{ status: string; notes: string }>(readJson(file).evaluations).map(([key, e]) => `${key} ${e.status}: ${e.notes}`).join('\n');
 }
